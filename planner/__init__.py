@@ -1,0 +1,3 @@
+"""planner: declarative, reviewable change plans for Virtuous CRM+ Contacts."""
+
+__version__ = "0.1.0"
