@@ -212,14 +212,21 @@ def natural(resource: str, raw: dict) -> dict[str, Any]:
             continue
         value = raw[name]
         if f.kind == "array" and f.item and isinstance(value, list):
-            out[name] = [natural(f.item, v) | ({"id": v["id"]} if "id" in v else {})
-                         if isinstance(v, dict) else v for v in value]
+            out[name] = [natural_item(f.item, v) if isinstance(v, dict) else v for v in value]
         elif f.kind == "object" and f.item and isinstance(value, dict):
-            out[name] = natural(f.item, value) | ({"id": value["id"]} if "id" in value else {})
+            out[name] = natural_item(f.item, value)
         elif f.kind in ("array", "object"):
             out[name] = value
         else:
             converted = normalize_value(f.kind, value)
             # An empty string field goes back as it came; an empty typed field becomes null.
             out[name] = value if converted is None and f.kind == "string" else converted
+    return out
+
+
+def natural_item(resource: str, raw: dict) -> dict[str, Any]:
+    """`natural` plus the item's id, which identifies it inside a list that a PUT replaces."""
+    out = natural(resource, raw)
+    if raw.get("id") is not None and "id" not in out:  # a reference's id is data, not identity
+        out["id"] = normalize_value("integer", raw["id"])
     return out

@@ -1,0 +1,261 @@
+"""The executor: guard every contact, then fresh GET, patch, full-record PUT, and verify.
+
+It interprets the operations of a Plan against the API and never formats text; what it did
+is returned as data (and reported to an observer, which the audit trail uses).
+"""
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from typing import Any, Callable, Protocol
+
+import jsonpatch
+import jsonpointer
+
+from planner.client import Client
+from planner.errors import ApiError, PlannerError, Staleness
+from planner.normalize import (UnplannableError, canonical, canonical_address,
+                               canonical_contact_doc, canonical_individual, natural,
+                               natural_item)
+from planner.ops import (ADD, Archive, ContactPlan, Operation, Plan, PutAddress, PutContact,
+                         PutIndividual, Unarchive)
+from planner.plan import plan_contact
+
+APPLIED, NOT_CONVERGED, FAILED, REFUSED = "applied", "not converged", "failed", "refused"
+
+
+class Observer(Protocol):
+    """Told about every request that changed something, as soon as it completed."""
+
+    def on_write(self, contact_id: int, op: Operation, status: int | None,
+                 before: dict | None, after: dict | None, error: ApiError | None) -> None: ...
+
+    def on_verified(self, contact_id: int, outcome: "ContactOutcome") -> None: ...
+
+
+@dataclass
+class ContactOutcome:
+    """What happened to one contact during apply."""
+
+    contact_id: int
+    file: str
+    status: str = APPLIED
+    writes: int = 0
+    remaining: tuple[Operation, ...] = ()
+    error: PlannerError | None = None
+    stale: list[Staleness] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ApplyResult:
+    """The outcome of one apply: refused before writing, or one outcome per changed contact."""
+
+    refused: list[Staleness] = field(default_factory=list)
+    outcomes: list[ContactOutcome] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.refused and all(o.status == APPLIED for o in self.outcomes)
+
+
+# -- documents an operation patches --------------------------------------------------------
+def doc_from_contact(op: Operation, live: dict) -> tuple[dict | None, str | None]:
+    """The document of `op`'s resource inside a canonical contact, or why it is gone."""
+    if isinstance(op, (Archive, Unarchive)):
+        return {"isArchived": live["isArchived"]}, None
+    if isinstance(op, PutContact):
+        return live["contact"], None
+    if isinstance(op, PutIndividual):
+        doc = live["individuals"].get(str(op.individual_id))
+        return (doc, None) if doc is not None else (None, "the individual no longer exists")
+    if isinstance(op, PutAddress):
+        if live["addressId"] != op.address_id:
+            return None, f"the primary address is now {live['addressId']}, not {op.address_id}"
+        return live["address"], None
+    raise TypeError(op)
+
+
+def doc_from_resource(op: Operation, raw: dict) -> dict:
+    """The document of `op`'s resource from a fresh GET of that resource itself."""
+    if isinstance(op, PutContact):
+        return canonical_contact_doc(raw, op.contact_id)
+    if isinstance(op, PutIndividual):
+        return canonical_individual(raw, op.contact_id)
+    if isinstance(op, PutAddress):
+        return canonical_address(raw)
+    raise TypeError(op)
+
+
+_GONE = object()
+
+
+def guard_violations(op: Operation, doc: dict | None, gone: str | None) -> list[Staleness]:
+    """The changes of `op` whose planned-from value no longer holds in `doc`."""
+    if doc is None:
+        return [Staleness(op.contact_id, op.path, "(present)", gone)]
+    stale = []
+    for change in op.changes:
+        try:
+            current = jsonpointer.resolve_pointer(doc, change.pointer)
+        except jsonpointer.JsonPointerException:
+            current = _GONE
+        if change.action == ADD:
+            ok = current is _GONE or current == change.after
+        else:
+            ok = current is not _GONE and current == change.before
+        if not ok:
+            stale.append(Staleness(op.contact_id, change.label, change.before,
+                                   "(absent)" if current is _GONE else current))
+    return stale
+
+
+def check_plan(plan: ContactPlan, now: dict, strict: bool) -> tuple[list[Staleness], list[str]]:
+    """Guards of one contact against its current canonical record, plus notes on other edits."""
+    stale: list[Staleness] = []
+    for op in plan.operations:
+        doc, gone = doc_from_contact(op, now)
+        stale += guard_violations(op, doc, gone)
+    notes = []
+    if now["modifiedDateTimeUtc"] != plan.live.get("modifiedDateTimeUtc"):
+        if strict:
+            stale.append(Staleness(plan.contact_id, "modifiedDateTimeUtc",
+                                   plan.live.get("modifiedDateTimeUtc"), now["modifiedDateTimeUtc"]))
+        elif not stale:
+            notes.append(f"contact {plan.contact_id} was modified since the plan "
+                         f"({plan.live.get('modifiedDateTimeUtc')} -> {now['modifiedDateTimeUtc']}) "
+                         "in fields this plan does not change; their new values are kept")
+    return stale, notes
+
+
+# -- request bodies -----------------------------------------------------------------------
+def contact_body(raw: dict, doc: dict) -> dict:
+    """The full Contact record to PUT: the fresh record with the patched document on top."""
+    body = natural("Contact", raw)
+    body["id"] = raw.get("id")
+    for name, value in doc.items():
+        if name not in ("customFields", "contactReferences"):
+            body[name] = value
+    custom = [dict(item) for item in body.get("customFields") or []]
+    seen = set()
+    for item in custom:
+        seen.add(item.get("name"))
+        if item.get("name") in doc["customFields"]:
+            item["value"] = doc["customFields"][item["name"]]
+        elif item.get("value") not in (None, ""):
+            item["value"] = None  # null clears
+    custom += [{"name": n, "value": v} for n, v in doc["customFields"].items() if n not in seen]
+    body["customFields"] = custom
+    refs = []
+    kept = set()
+    for item in body.get("contactReferences") or []:
+        key = f"{item.get('source')}:{item.get('id')}"
+        if key in doc["contactReferences"]:
+            refs.append(item)
+            kept.add(key)
+    refs += [dict(v) for k, v in doc["contactReferences"].items() if k not in kept]
+    body["contactReferences"] = refs
+    return body
+
+
+def individual_body(raw: dict, doc: dict) -> dict:
+    body = natural_item("ContactIndividual", raw)
+    for name, value in doc.items():
+        if name != "contactMethods":
+            body[name] = value
+    methods = []
+    for item in raw.get("contactMethods") or []:
+        fields = doc["contactMethods"].get(str(natural_item("ContactMethod", item).get("id")))
+        if fields is not None:  # a method missing from the document is removed
+            methods.append(natural_item("ContactMethod", item) | fields)
+    known = {str(m.get("id")) for m in methods}
+    methods += [dict(fields) for key, fields in doc["contactMethods"].items()
+                if key not in known and not key.isdigit()]
+    body["contactMethods"] = methods
+    return body
+
+
+def address_body(raw: dict, doc: dict) -> dict:
+    return natural_item("ContactAddress", raw) | doc
+
+
+# -- the executor -------------------------------------------------------------------------
+class Executor:
+    """Applies a Plan through a Client, one contact at a time, in dependency order."""
+
+    def __init__(self, client: Client, desired_for: Callable[[ContactPlan], Any],
+                 observer: Observer | None = None, strict: bool = False) -> None:
+        self.client = client
+        self.desired_for = desired_for
+        self.observer = observer
+        self.strict = strict
+
+    def apply(self, plan: Plan) -> ApplyResult:
+        result = ApplyResult()
+        # Phase 1: every contact is read and guarded before anything is written.
+        for contact in plan.changed:
+            now = canonical(self.client.get_contact(contact.contact_id))
+            stale, notes = check_plan(contact, now, self.strict)
+            result.refused += stale
+            result.notes += notes
+        if result.refused:
+            return result
+        # Phase 2: write, contact by contact; a failed contact gets no further writes.
+        for contact in plan.changed:
+            result.outcomes.append(self.apply_contact(contact))
+        return result
+
+    def _write(self, op: Operation) -> tuple[dict | None, dict | None, list[Staleness]]:
+        """One operation: fresh GET, guard, patch, full PUT. Returns (before, after, stale)."""
+        client = self.client
+        if isinstance(op, Archive):
+            return {"isArchived": False}, (client.archive(op.contact_id) or {"isArchived": True}), []
+        if isinstance(op, Unarchive):
+            return {"isArchived": True}, (client.unarchive(op.contact_id) or {"isArchived": False}), []
+        getter, putter, builder = {
+            PutContact: (client.get_contact, client.put_contact, contact_body),
+            PutIndividual: (client.get_individual, client.put_individual, individual_body),
+            PutAddress: (client.get_address, client.put_address, address_body),
+        }[type(op)]
+        raw = getter(op.resource_id)
+        doc = doc_from_resource(op, raw)
+        stale = guard_violations(op, doc, None)
+        if stale:
+            return raw, None, stale
+        patched = jsonpatch.apply_patch(copy.deepcopy(doc),
+                                        [p for p in op.patch() if p["op"] != "test"])
+        return raw, putter(op.resource_id, builder(raw, patched)), []
+
+    def apply_contact(self, contact: ContactPlan) -> ContactOutcome:
+        outcome = ContactOutcome(contact.contact_id, contact.file)
+        for op in contact.operations:
+            try:
+                before, after, stale = self._write(op)
+            except ApiError as exc:
+                self._tell_write(contact, op, exc.status, None, None, exc)
+                outcome.status, outcome.error = FAILED, exc
+                return self._verified(outcome)
+            if stale:
+                outcome.status, outcome.stale = REFUSED, stale
+                return self._verified(outcome)
+            outcome.writes += 1
+            self._tell_write(contact, op, 200, before, after, None)
+        try:
+            fresh = self.client.get_contact(contact.contact_id)
+            again = plan_contact(self.desired_for(contact), fresh)
+        except (ApiError, UnplannableError) as exc:
+            outcome.status, outcome.error = FAILED, exc
+            return self._verified(outcome)
+        if again.operations:
+            outcome.status, outcome.remaining = NOT_CONVERGED, again.operations
+        return self._verified(outcome)
+
+    def _tell_write(self, contact, op, status, before, after, error) -> None:
+        if self.observer is not None:
+            self.observer.on_write(contact.contact_id, op, status, before, after, error)
+
+    def _verified(self, outcome: ContactOutcome) -> ContactOutcome:
+        if self.observer is not None:
+            self.observer.on_verified(outcome.contact_id, outcome)
+        return outcome
