@@ -1,12 +1,310 @@
-"""Command-line interface (placeholder until the commands land)."""
+"""The command line: parse options, build the context, call the core, print its result.
+
+Exceptions become exit codes and one-line messages in exactly one place: PlannerGroup.invoke.
+"""
 from __future__ import annotations
+
+import json
+import os
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
 
 import click
 
-from planner import __version__
+from planner import __version__, planfile
+from planner.config import Settings
+from planner.errors import ExitStatus, PlannerError
+
+EPILOG = """\b
+Environment:
+  VIRTUOUS_API_URL  API base URL (default https://api.virtuoussoftware.com)
+  VIRTUOUS_TOKEN    API token (or --token-file); never printed, logged or stored
+  NO_COLOR          disable colour
+\b
+Exit codes: 0 success, 1 error, 2 changes present (--detailed-exitcode),
+            3 stale plan refused.
+"""
 
 
-@click.group()
-@click.version_option(__version__, prog_name="planner")
+class PlannerGroup(click.Group):
+    """The command group; maps every planner error to its exit code and a one-line message."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except PlannerError as exc:
+            click.echo(f"Error: {exc.one_line()}", err=True)
+            ctx.exit(int(exc.exit_status))
+        except click.UsageError as exc:
+            exc.exit_code = int(ExitStatus.ERROR)  # 2 means "changes present" here
+            raise
+        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
+            raise
+        except KeyboardInterrupt:
+            click.echo("Interrupted.", err=True)
+            ctx.exit(int(ExitStatus.ERROR))
+        except Exception as exc:  # a bug: one line, the traceback only on request
+            if os.environ.get("PLANNER_DEBUG"):
+                raise
+            click.echo(f"Internal error: {type(exc).__name__}: {exc} "
+                       "(set PLANNER_DEBUG=1 for details; please report it)", err=True)
+            ctx.exit(int(ExitStatus.ERROR))
+
+
+@dataclass
+class Env:
+    """What commands need from the outside world; tests build their own."""
+
+    options: dict = field(default_factory=dict)
+    environ: dict | None = None
+    _settings: Settings | None = None
+
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:
+            self._settings = Settings(self.options, self.environ)
+        return self._settings
+
+    def client(self):
+        from planner.client import Client
+        return Client(self.settings["api_url"], self.settings.token())
+
+    def color(self, no_color: bool) -> bool:
+        environ = os.environ if self.environ is None else self.environ
+        if no_color or "NO_COLOR" in environ:
+            return False
+        return click.get_text_stream("stdout").isatty()
+
+
+pass_env = click.make_pass_decorator(Env, ensure=True)
+
+
+def api_options(func: Callable) -> Callable:
+    """--api-url and --token-file, for the commands that talk to the API."""
+    func = click.option("--token-file", type=click.Path(dir_okay=False),
+                        help="Read the API token from this file instead of VIRTUOUS_TOKEN.")(func)
+    func = click.option("--api-url", metavar="URL",
+                        help="API base URL [env VIRTUOUS_API_URL; default the live API].")(func)
+    return func
+
+
+def _remember(env: Env, **options: Any) -> None:
+    for name, value in options.items():
+        if value not in (None, ()):
+            env.options[name] = list(value) if isinstance(value, tuple) else value
+
+
+@click.group(cls=PlannerGroup, epilog=EPILOG, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "-V", "--version", prog_name="planner")
+def cli() -> None:
+    """Declarative, reviewable changes to Virtuous CRM+ Contacts.
+
+    \b
+    Keep one YAML desired-state file per contact under plans/, naming only the
+    fields you manage. Then:
+      planner validate            check the files offline (no token, no request)
+      planner plan                read the live records and show what would change
+      planner plan -o plan.json   ...and save the plan for review
+      planner apply plan.json     apply exactly that plan (refused if stale)
+    Try it safely against the embedded sandbox: `planner sandbox --help`.
+    """
+
+
+# -- validate -----------------------------------------------------------------------------
+@cli.command()
+@click.argument("paths", nargs=-1, type=click.Path())
+@pass_env
+def validate(env: Env, paths: tuple[str, ...]) -> None:
+    """Check desired-state files offline: no token, no request.
+
+    PATHS are files or directories (searched recursively for *.yaml / *.yml);
+    default: the configured plans directory (plans/). Each problem is printed
+    as one line `FILE: PATH: message`; the exit code is 1 if there is any.
+    """
+    from planner.desired import validate_paths
+
+    _remember(env, plans=paths)
+    contacts, errors = validate_paths(env.settings["plans"])
+    for error in errors:
+        click.echo(error.one_line(), err=True)
+    if errors:
+        click.echo(f"{len(errors)} problem{'s' * (len(errors) != 1)} found.", err=True)
+        raise click.exceptions.Exit(int(ExitStatus.ERROR))
+    click.echo(f"{len(contacts)} desired-state file{'s' * (len(contacts) != 1)} valid.")
+
+
+# -- plan ---------------------------------------------------------------------------------
+def render(plan, fmt: str, color: bool, env: Env) -> str:
+    if fmt == "json":
+        return planfile.dumps(plan)
+    sensitive = env.settings["sensitive_fields"]
+    if fmt == "markdown":
+        from planner.render import markdown
+        return markdown.render(plan, sensitive=sensitive)
+    from planner.render import text
+    return text.render(plan, color=color, sensitive=sensitive)
+
+
+FORMAT = click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]),
+                      default="text", show_default=True, help="Output format.")
+NO_COLOR = click.option("--no-color", is_flag=True, help="No colour (also: NO_COLOR set).")
+
+
+def build_plan(env: Env, paths: tuple[str, ...]):
+    """Load the desired files, read the live records, plan: the whole read-only pipeline."""
+    from planner.desired import load_paths
+    from planner.fetch import fetch_live
+    from planner.plan import make_plan
+
+    _remember(env, plans=paths)
+    desired = load_paths(env.settings["plans"])
+    client = env.client()
+    pairs = fetch_live(client, desired)
+    sources = sorted({(d.file, d.sha256) for d in desired})
+    return make_plan(pairs, sources), desired, client
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, type=click.Path())
+@click.option("-o", "--out", "out", type=click.Path(dir_okay=False),
+              help="Also save the plan to this file, for `planner show` and `planner apply`.")
+@click.option("--detailed-exitcode", is_flag=True,
+              help="Exit 2 when there are changes, 0 when there are none.")
+@FORMAT
+@NO_COLOR
+@api_options
+@pass_env
+def plan(env: Env, paths, out, detailed_exitcode, fmt, no_color, api_url, token_file) -> None:
+    """Show what apply would change; writes nothing to the CRM.
+
+    Reads each contact named by the desired-state files under PATHS (default
+    plans/) with one GET per contact, normalises both sides and prints a
+    field-level diff: `~` changed, `+` added, `-` removed, then a summary with
+    the number of requests apply would make.
+    """
+    _remember(env, api_url=api_url, token_file=token_file)
+    the_plan, _, _ = build_plan(env, paths)
+    if out:
+        planfile.write(out, the_plan)
+    click.echo(render(the_plan, fmt, env.color(no_color), env), nl=False)
+    if out:
+        click.echo(f"Saved the plan to {out}; apply it with: planner apply {out}", err=True)
+    if detailed_exitcode and not the_plan.is_empty:
+        raise click.exceptions.Exit(int(ExitStatus.CHANGES_PRESENT))
+
+
+# -- show ---------------------------------------------------------------------------------
+@cli.command()
+@click.argument("planfile_path", metavar="PLANFILE", type=click.Path(exists=True, dir_okay=False))
+@FORMAT
+@NO_COLOR
+@pass_env
+def show(env: Env, planfile_path: str, fmt: str, no_color: bool) -> None:
+    """Render a saved plan file (checked against its checksum)."""
+    the_plan, _ = planfile.read(planfile_path)
+    click.echo(render(the_plan, fmt, env.color(no_color), env), nl=False)
+
+
+# -- apply --------------------------------------------------------------------------------
+def _is_plan_file(paths: tuple[str, ...]) -> bool:
+    return (len(paths) == 1 and Path(paths[0]).is_file()
+            and Path(paths[0]).suffix.lower() not in (".yaml", ".yml"))
+
+
+def _planned_desired(the_plan) -> list:
+    """The desired files a saved plan was made from, unchanged since (they verify the apply)."""
+    from planner.desired import load_paths
+    from planner.errors import PlanFileError
+
+    files = sorted({c.file for c in the_plan.changed})
+    desired = load_paths(files) if files else []
+    planned = dict(the_plan.sources)
+    for d in desired:
+        if planned.get(d.file) != d.sha256:
+            raise PlanFileError(f"{d.file} changed since the plan was made; "
+                                "make a new plan from the current files")
+    return desired
+
+
+@cli.command()
+@click.argument("target", nargs=-1, type=click.Path(), metavar="[PLANFILE | PATH...]")
+@click.option("--auto-approve", is_flag=True, help="Do not ask for confirmation.")
+@click.option("--strict", is_flag=True,
+              help="Refuse a saved plan if a contact was modified at all since planning "
+                   "(default: refuse only if a field the plan changes was modified).")
+@NO_COLOR
+@api_options
+@pass_env
+def apply(env: Env, target, auto_approve, strict, no_color, api_url, token_file) -> None:
+    """Apply a saved plan, or plan PATHs and apply after confirmation.
+
+    \b
+    Every write is GET-then-PUT of the complete record, safe whether the API
+    treats PUT as replace or as patch. Before writing anything, every contact is
+    read again: if a field the plan changes no longer holds the value the plan
+    saw, nothing is written and the exit code is 3. After its writes, each
+    contact is read and planned again and must show no change.
+    """
+    from planner import report
+    from planner.apply import Executor
+
+    _remember(env, api_url=api_url, token_file=token_file)
+    color = env.color(no_color)
+    if _is_plan_file(target):
+        the_plan, _ = planfile.read(target[0])
+        desired = _planned_desired(the_plan)
+        client = env.client()
+    else:
+        the_plan, desired, client = build_plan(env, target)
+        click.echo(render(the_plan, "text", color, env), nl=False)
+        if the_plan.is_empty:
+            return
+        if not auto_approve:
+            answer = click.prompt("\nApply these changes? Only 'yes' proceeds", default="",
+                                  show_default=False)
+            if answer.strip() != "yes":
+                click.echo("Apply cancelled; nothing was written.")
+                return
+    if the_plan.is_empty:
+        click.echo("No changes to apply.")
+        return
+    by_file = {d.file: d for d in desired}
+    executor = Executor(client, lambda c: by_file[c.file], strict=strict)
+    result = executor.apply(the_plan)
+    click.echo(report.render_apply(result, color), nl=False)
+    if result.refused:
+        raise click.exceptions.Exit(int(ExitStatus.STALE_PLAN))
+    if any(o.status == "refused" for o in result.outcomes):
+        raise click.exceptions.Exit(int(ExitStatus.STALE_PLAN))
+    if not result.ok:
+        raise click.exceptions.Exit(int(ExitStatus.ERROR))
+
+
+# -- config -------------------------------------------------------------------------------
+@cli.command("config")
+@pass_env
+def config_command(env: Env) -> None:
+    """Show the effective settings and where each one came from."""
+    settings = env.settings
+    click.echo(f"config file: {settings.config_path or '(none: planner.toml not found)'}")
+    for setting in settings.settings():
+        value = json.dumps(setting.value) if not isinstance(setting.value, str) else setting.value
+        click.echo(f"{setting.name} = {value}    # {setting.source}")
+    click.echo(f"token = (hidden)    # {settings.token_source()}")
+
+
+def _register_sandbox() -> None:
+    try:
+        from planner.sandbox.command import sandbox_command
+    except ImportError:  # pragma: no cover - the sandbox ships with the package
+        return
+    cli.add_command(sandbox_command, "sandbox")
+
+
+_register_sandbox()
+
+
 def main() -> None:
-    """planner: declarative change plans for Virtuous CRM+ Contacts."""
+    cli(prog_name="planner")

@@ -1,0 +1,31 @@
+"""The load phase's network half: resolve each desired contact and read its live record."""
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+from planner.client import Client
+from planner.errors import DesiredStateError
+
+
+def resolve(client: Client, desired: Any) -> dict:
+    """The live record a desired file manages: by id, or through GET /api/Contact/Find."""
+    if desired.id is not None:
+        return client.get_contact(desired.id)
+    find = dict(desired.find)
+    if "email" in find:
+        found = client.find_contact(email=find["email"])
+        what = f"email {find['email']!r}"
+    else:
+        found = client.find_contact(reference_source=find["referenceSource"],
+                                    reference_id=find["referenceId"])
+        what = f"reference {find['referenceSource']}:{find['referenceId']}"
+    if found is None:
+        raise DesiredStateError(desired.file, "contact.find", f"no contact found with {what}")
+    if "contactIndividuals" not in found:  # a summary answer: read the whole record
+        found = client.get_contact(found["id"])
+    return found
+
+
+def fetch_live(client: Client, desired: Iterable[Any]) -> list[tuple[Any, dict]]:
+    """(desired, live record) pairs, one read per contact."""
+    return [(d, resolve(client, d)) for d in desired]
