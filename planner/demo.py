@@ -1,0 +1,63 @@
+"""`make demo`: a sandbox with demo data, then plan, apply, and plan again, as a user would.
+
+Each step runs the real `planner` command in a subprocess and shows it, so what you see is
+exactly what you would type. The sandbox is stopped at the end, whatever happens.
+"""
+from __future__ import annotations
+
+import os
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PLANNER = [sys.executable, "-m", "planner"]
+
+
+def start_sandbox(semantics: str) -> tuple[subprocess.Popen, str, str]:
+    process = subprocess.Popen(
+        PLANNER + ["sandbox", "--port", "0", "--put-semantics", semantics],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=ROOT)
+    url = token = None
+    assert process.stdout is not None
+    for line in process.stdout:
+        if "listening on" in line:
+            url = line.rsplit(" ", 1)[-1].strip()
+        elif line.startswith("token:"):
+            token = line.split(":", 1)[1].strip()
+        if url and token:
+            return process, url, token
+    process.kill()
+    raise SystemExit("the sandbox did not start")
+
+
+def step(title: str, args: list[str], env: dict, allowed: tuple[int, ...] = (0,)) -> int:
+    print(f"\n\033[1m## {title}\033[0m\n$ planner {shlex.join(args)}", flush=True)
+    code = subprocess.call(PLANNER + args, env=env, cwd=ROOT)
+    if code not in allowed:
+        raise SystemExit(f"demo step failed with exit code {code}")
+    return code
+
+
+def main() -> None:
+    semantics = os.environ.get("DEMO_PUT_SEMANTICS", "replace")
+    process, url, token = start_sandbox(semantics)
+    env = dict(os.environ, VIRTUOUS_API_URL=url, VIRTUOUS_TOKEN=token, PYTHONUNBUFFERED="1")
+    print(f"Started the sandbox CRM+ at {url} with demo contacts "
+          f"(PUT semantics: {semantics}, the dangerous one).")
+    try:
+        step("Check the desired-state files (offline)", ["validate", "plans/"], env)
+        step("What would change?", ["plan", "plans/", "-o", ".demo-plan.json",
+                                     "--detailed-exitcode"], env, allowed=(2,))
+        step("Apply exactly the reviewed plan", ["apply", ".demo-plan.json"], env)
+        step("Plan again: everything converged", ["plan", "plans/", "--detailed-exitcode"], env)
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        Path(ROOT / ".demo-plan.json").unlink(missing_ok=True)
+    print("\nDemo complete: planned, applied, verified, and converged. The sandbox is stopped.")
+
+
+if __name__ == "__main__":
+    main()
