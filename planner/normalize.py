@@ -219,8 +219,9 @@ def natural(resource: str, raw: dict) -> dict[str, Any]:
             out[name] = value
         else:
             converted = normalize_value(f.kind, value)
-            # An empty string field goes back as it came; an empty typed field becomes null.
-            out[name] = value if converted is None and f.kind == "string" else converted
+            # An empty text field goes back as it came; an empty boolean or number becomes null.
+            textual = f.kind in ("string", "date", "datetime", "money")
+            out[name] = value if converted is None and textual else converted
     return out
 
 
