@@ -6,8 +6,9 @@ is returned as data (and reported to an observer, which the audit trail uses).
 from __future__ import annotations
 
 import copy
+import dataclasses
 from dataclasses import dataclass, field
-from typing import Any, Callable, Protocol
+from typing import Protocol
 
 import jsonpatch
 import jsonpointer
@@ -17,9 +18,10 @@ from planner.errors import ApiError, PlannerError, Staleness
 from planner.normalize import (UnplannableError, canonical, canonical_address,
                                canonical_contact_doc, canonical_individual, natural,
                                natural_item)
-from planner.ops import (ADD, Archive, ContactPlan, Operation, Plan, PutAddress, PutContact,
+from planner.differ import diff
+from planner.ops import (ADD, REMOVE, Archive, ContactPlan, Operation, Plan, PutAddress, PutContact,
                          PutIndividual, Unarchive)
-from planner.plan import plan_contact
+from planner.plan import NEW_PREFIX
 
 APPLIED, NOT_CONVERGED, FAILED, REFUSED = "applied", "not converged", "failed", "refused"
 
@@ -45,6 +47,7 @@ class ContactOutcome:
     error: PlannerError | None = None
     stale: list[Staleness] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    verified: dict | None = field(default=None, repr=False)  # the record read back
 
 
 @dataclass
@@ -129,6 +132,51 @@ def check_plan(plan: ContactPlan, now: dict, strict: bool) -> tuple[list[Stalene
     return stale, notes
 
 
+def _rekey_new_methods(op: Operation, doc: dict) -> dict:
+    """Give methods this plan added (keyed "new:TYPE:VALUE") their plan key back, so a
+    verified record compares with the plan; the API has meanwhile given them an id."""
+    new_keys = [c.path[1] for c in op.changes
+                if c.path[0] == "contactMethods" and len(c.path) > 1
+                and c.path[1].startswith(NEW_PREFIX)]
+    if not new_keys:
+        return doc
+    doc = copy.deepcopy(doc)
+    methods = doc["contactMethods"]
+    for key in new_keys:
+        _, kind, value = key.split(":", 2)
+        found = next((i for i, m in methods.items() if i.isdigit()
+                      and str(m.get("type")).casefold() == kind.casefold()
+                      and str(m.get("value")).casefold() == value.casefold()), None)
+        if found is not None:
+            methods[key] = methods.pop(found)
+    return doc
+
+
+def remaining(contact: ContactPlan, now: dict) -> tuple[Operation, ...]:
+    """Re-plan a contact's operations against its current record: what is still to do."""
+    left = []
+    for op in contact.operations:
+        doc, gone = doc_from_contact(op, now)
+        if doc is None:
+            left.append(op)
+            continue
+        doc = _rekey_new_methods(op, doc)
+        todo = []
+        for change in op.changes:
+            try:
+                jsonpointer.resolve_pointer(doc, change.pointer)
+                present = True
+            except jsonpointer.JsonPointerException:
+                present = False
+            if change.action != REMOVE or present:
+                todo += [p for p in change.patch() if p["op"] != "test"]
+        target = jsonpatch.apply_patch(doc, todo)
+        changes = diff(doc, target)
+        if changes:
+            left.append(dataclasses.replace(op, changes=changes))
+    return tuple(left)
+
+
 # -- request bodies -----------------------------------------------------------------------
 def contact_body(raw: dict, doc: dict) -> dict:
     """The full Contact record to PUT: the fresh record with the patched document on top."""
@@ -184,10 +232,9 @@ def address_body(raw: dict, doc: dict) -> dict:
 class Executor:
     """Applies a Plan through a Client, one contact at a time, in dependency order."""
 
-    def __init__(self, client: Client, desired_for: Callable[[ContactPlan], Any],
-                 observer: Observer | None = None, strict: bool = False) -> None:
+    def __init__(self, client: Client, observer: Observer | None = None,
+                 strict: bool = False) -> None:
         self.client = client
-        self.desired_for = desired_for
         self.observer = observer
         self.strict = strict
 
@@ -243,12 +290,13 @@ class Executor:
             self._tell_write(contact, op, 200, before, after, None)
         try:
             fresh = self.client.get_contact(contact.contact_id)
-            again = plan_contact(self.desired_for(contact), fresh)
+            outcome.verified = fresh
+            left = remaining(contact, canonical(fresh))
         except (ApiError, UnplannableError) as exc:
             outcome.status, outcome.error = FAILED, exc
             return self._verified(outcome)
-        if again.operations:
-            outcome.status, outcome.remaining = NOT_CONVERGED, again.operations
+        if left:
+            outcome.status, outcome.remaining = NOT_CONVERGED, left
         return self._verified(outcome)
 
     def _tell_write(self, contact, op, status, before, after, error) -> None:

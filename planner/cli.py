@@ -213,21 +213,6 @@ def _is_plan_file(paths: tuple[str, ...]) -> bool:
             and Path(paths[0]).suffix.lower() not in (".yaml", ".yml"))
 
 
-def _planned_desired(the_plan) -> list:
-    """The desired files a saved plan was made from, unchanged since (they verify the apply)."""
-    from planner.desired import load_paths
-    from planner.errors import PlanFileError
-
-    files = sorted({c.file for c in the_plan.changed})
-    desired = load_paths(files) if files else []
-    planned = dict(the_plan.sources)
-    for d in desired:
-        if planned.get(d.file) != d.sha256:
-            raise PlanFileError(f"{d.file} changed since the plan was made; "
-                                "make a new plan from the current files")
-    return desired
-
-
 @cli.command()
 @click.argument("target", nargs=-1, type=click.Path(), metavar="[PLANFILE | PATH...]")
 @click.option("--auto-approve", is_flag=True, help="Do not ask for confirmation.")
@@ -254,10 +239,9 @@ def apply(env: Env, target, auto_approve, strict, no_color, api_url, token_file)
     color = env.color(no_color)
     if _is_plan_file(target):
         the_plan, _ = planfile.read(target[0])
-        desired = _planned_desired(the_plan)
         client = env.client()
     else:
-        the_plan, desired, client = build_plan(env, target)
+        the_plan, _, client = build_plan(env, target)
         click.echo(render(the_plan, "text", color, env), nl=False)
         if the_plan.is_empty:
             return
@@ -270,8 +254,7 @@ def apply(env: Env, target, auto_approve, strict, no_color, api_url, token_file)
     if the_plan.is_empty:
         click.echo("No changes to apply.")
         return
-    by_file = {d.file: d for d in desired}
-    executor = Executor(client, lambda c: by_file[c.file], strict=strict)
+    executor = Executor(client, strict=strict)
     result = executor.apply(the_plan)
     click.echo(report.render_apply(result, color), nl=False)
     if result.refused:
