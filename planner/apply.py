@@ -21,7 +21,7 @@ from planner.normalize import (UnplannableError, canonical, canonical_address,
 from planner.differ import diff
 from planner.ops import (ADD, REMOVE, Archive, ContactPlan, Operation, Plan, PutAddress, PutContact,
                          PutIndividual, Unarchive)
-from planner.plan import NEW_PREFIX
+from planner.plan import NEW_PREFIX, labeler
 
 APPLIED, NOT_CONVERGED, FAILED, REFUSED = "applied", "not converged", "failed", "refused"
 
@@ -171,7 +171,7 @@ def remaining(contact: ContactPlan, now: dict) -> tuple[Operation, ...]:
             if change.action != REMOVE or present:
                 todo += [p for p in change.patch() if p["op"] != "test"]
         target = jsonpatch.apply_patch(doc, todo)
-        changes = diff(doc, target)
+        changes = diff(doc, target, labeler(op.kind))
         if changes:
             left.append(dataclasses.replace(op, changes=changes))
     return tuple(left)

@@ -149,6 +149,8 @@ def render(plan, fmt: str, color: bool, env: Env) -> str:
 
 FORMAT = click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]),
                       default="text", show_default=True, help="Output format.")
+AUDIT_DIR = click.option("--audit-dir", type=click.Path(file_okay=False),
+                         help="Where audit records are kept [config audit_dir; default audit/].")
 NO_COLOR = click.option("--no-color", is_flag=True, help="No colour (also: NO_COLOR set).")
 
 
@@ -219,10 +221,12 @@ def _is_plan_file(paths: tuple[str, ...]) -> bool:
 @click.option("--strict", is_flag=True,
               help="Refuse a saved plan if a contact was modified at all since planning "
                    "(default: refuse only if a field the plan changes was modified).")
+@AUDIT_DIR
 @NO_COLOR
 @api_options
 @pass_env
-def apply(env: Env, target, auto_approve, strict, no_color, api_url, token_file) -> None:
+def apply(env: Env, target, auto_approve, strict, audit_dir, no_color, api_url,
+          token_file) -> None:
     """Apply a saved plan, or plan PATHs and apply after confirmation.
 
     \b
@@ -254,15 +258,137 @@ def apply(env: Env, target, auto_approve, strict, no_color, api_url, token_file)
     if the_plan.is_empty:
         click.echo("No changes to apply.")
         return
-    executor = Executor(client, strict=strict)
-    result = executor.apply(the_plan)
+    from planner.audit import AuditLog
+
+    _remember(env, audit_dir=audit_dir)
+    document = planfile.to_document(the_plan)
+    audit = AuditLog(env.settings["audit_dir"], plan_checksum=document["checksum"],
+                     files=sorted({c.file for c in the_plan.changed if c.file.endswith(
+                         (".yaml", ".yml"))}), api_url=env.settings["api_url"])
+    executor = Executor(client, observer=audit, strict=strict)
+    try:
+        result = executor.apply(the_plan)
+    except PlannerError as exc:
+        audit.fail(exc)
+        raise
+    audit.close(result)
     click.echo(report.render_apply(result, color), nl=False)
+    click.echo(f"Audit record: {audit.path} (run {audit.run_id}); commit it.", err=True)
     if result.refused:
         raise click.exceptions.Exit(int(ExitStatus.STALE_PLAN))
     if any(o.status == "refused" for o in result.outcomes):
         raise click.exceptions.Exit(int(ExitStatus.STALE_PLAN))
     if not result.ok:
         raise click.exceptions.Exit(int(ExitStatus.ERROR))
+
+
+# -- history and revert ------------------------------------------------------------------
+@cli.command()
+@click.argument("contact", required=False, type=int)
+@click.option("--since", type=click.DateTime(["%Y-%m-%d"]), help="Only changes on or after DATE.")
+@AUDIT_DIR
+@pass_env
+def history(env: Env, contact: int | None, since, audit_dir) -> None:
+    """List what apply changed, from the audit records: when, run, who, fields.
+
+    CONTACT limits the list to one contact id. Reads only the audit directory
+    (default audit/); no token, no request.
+    """
+    from planner.audit import history as read_history
+    from planner.render.values import show as show_value
+
+    _remember(env, audit_dir=audit_dir)
+    lines = read_history(env.settings["audit_dir"], contact, since.date() if since else None)
+    if not lines:
+        click.echo("No recorded changes" + (f" for contact {contact}." if contact else "."))
+        return
+    masked = set(env.settings["sensitive_fields"])
+    for h in lines:
+        hidden = any(part in masked for part in h.label.replace("[", ".").split("."))
+        old = "(sensitive)" if hidden else show_value(h.before)
+        new = "(sensitive)" if hidden else show_value(h.after)
+        change = {"add": f"+ {h.label}: {new}", "remove": f"- {h.label}: {old}"}.get(
+            h.action, f"~ {h.label}: {old} -> {new}")
+        click.echo(f"{h.when[:19]}Z  run {h.run_id}  {h.who}  contact {h.contact_id}  {change}")
+
+
+@cli.command()
+@click.argument("run_id")
+@click.option("-o", "--out", type=click.Path(dir_okay=False),
+              help="Save the revert plan, to review and then `planner apply` it.")
+@FORMAT
+@NO_COLOR
+@AUDIT_DIR
+@pass_env
+def revert(env: Env, run_id: str, out, fmt, no_color, audit_dir) -> None:
+    """Build a plan that restores the before values of one apply run.
+
+    The plan is guarded by the values that run wrote: applying it is refused
+    (exit 3) if any of those fields changed again since. Review it, then
+    `planner apply PLANFILE`. Reads only the audit directory; no request.
+    """
+    from planner.audit import find_run
+    from planner.revert import revert_plan
+
+    _remember(env, audit_dir=audit_dir)
+    the_plan = revert_plan(find_run(env.settings["audit_dir"], run_id))
+    if out:
+        planfile.write(out, the_plan)
+    click.echo(render(the_plan, fmt, env.color(no_color), env), nl=False)
+    if out:
+        click.echo(f"Saved the revert plan to {out}; apply it with: planner apply {out}", err=True)
+
+
+# -- import -------------------------------------------------------------------------------
+@cli.command("import")
+@click.argument("contact_id", required=False, type=int)
+@click.option("--email", help="Find the contact by an email address.")
+@click.option("--reference", metavar="SOURCE:ID", help="Find the contact by an external reference.")
+@click.option("--fields", metavar="a,b,...",
+              help="Fields to manage (default: name fields, customFields, contactReferences, "
+                   "address, contactIndividuals).")
+@click.option("-o", "--out", type=click.Path(dir_okay=False),
+              help="Write the file here (default: standard output).")
+@click.option("--force", is_flag=True, help="Overwrite an existing file.")
+@api_options
+@pass_env
+def import_command(env: Env, contact_id, email, reference, fields, out, force, api_url,
+                   token_file) -> None:
+    """Write a desired-state file for a live contact, to bring it under management.
+
+    Give exactly one of CONTACT_ID, --email or --reference SOURCE:ID. A plan right
+    after an import shows no changes. Costs one request.
+    """
+    from planner.errors import ConfigError
+    from planner.importer import DEFAULT_FIELDS, check_fields, desired_document, to_yaml
+
+    _remember(env, api_url=api_url, token_file=token_file)
+    given = [x for x in (contact_id, email, reference) if x is not None]
+    if len(given) != 1:
+        raise ConfigError("give exactly one of CONTACT_ID, --email or --reference SOURCE:ID")
+    chosen = check_fields(fields.split(",")) if fields else DEFAULT_FIELDS
+    if out and Path(out).exists() and not force:
+        raise ConfigError(f"{out} exists; pass --force to overwrite it")
+    client = env.client()
+    if contact_id is not None:
+        raw, source = client.get_contact(contact_id), f"contact {contact_id}"
+    elif email is not None:
+        raw, source = client.find_contact(email=email), f"email {email}"
+    else:
+        ref_source, sep, ref_id = reference.partition(":")
+        if not sep or not ref_source or not ref_id:
+            raise ConfigError("--reference takes SOURCE:ID, e.g. Portal:p-77")
+        raw, source = client.find_contact(reference_source=ref_source, reference_id=ref_id), \
+            f"reference {reference}"
+    if raw is None:
+        raise ConfigError(f"no contact found with {source}")
+    text = to_yaml(desired_document(raw, chosen), source)
+    if out:
+        Path(out).parent.mkdir(parents=True, exist_ok=True)
+        Path(out).write_text(text, encoding="utf-8")
+        click.echo(f"Wrote {out}; check it with: planner plan {out}", err=True)
+    else:
+        click.echo(text, nl=False)
 
 
 # -- config -------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ import copy
 from typing import Any, Iterable, Mapping, Sequence
 
 from planner import model
-from planner.differ import diff
+from planner.differ import default_label, diff
 from planner.errors import DesiredStateError
 from planner.normalize import canonical, custom_value, normalize_value, reference_key
 from planner.ops import (ORDER, Archive, ContactPlan, Operation, Plan, PutAddress, PutContact,
@@ -165,7 +165,7 @@ def desired_target(desired, live: dict) -> dict:
     return target
 
 
-def _contact_label(path: tuple[str, ...], before: dict, after: dict) -> str:
+def contact_label(path: tuple[str, ...], before: dict, after: dict) -> str:
     if path[0] == "customFields" and len(path) > 1:
         return f'customFields["{path[1]}"]' + "".join(f".{p}" for p in path[2:])
     if path[0] == "contactReferences" and len(path) > 1:
@@ -173,11 +173,17 @@ def _contact_label(path: tuple[str, ...], before: dict, after: dict) -> str:
     return ".".join(path)
 
 
-def _individual_label(path: tuple[str, ...], before: dict, after: dict) -> str:
+def individual_change_label(path: tuple[str, ...], before: dict, after: dict) -> str:
     if path[0] == "contactMethods" and len(path) > 1:
         doc = after["contactMethods"].get(path[1]) or before["contactMethods"].get(path[1]) or {}
         return f"contactMethods[{method_label(path[1], doc)}]" + "".join(f".{p}" for p in path[2:])
     return ".".join(path)
+
+
+def labeler(kind: str):
+    """How the changes of one kind of operation are labelled for a reviewer."""
+    return {"put_contact": contact_label, "put_individual": individual_change_label}.get(
+        kind, default_label)
 
 
 def plan_contact(desired, live_raw: dict) -> ContactPlan:
@@ -189,11 +195,11 @@ def plan_contact(desired, live_raw: dict) -> ContactPlan:
     if live["isArchived"] != target["isArchived"]:
         lifecycle = diff({"isArchived": live["isArchived"]}, {"isArchived": target["isArchived"]})
         ops.append((Archive if target["isArchived"] else Unarchive)(cid, lifecycle, why))
-    changes = diff(live["contact"], target["contact"], _contact_label)
+    changes = diff(live["contact"], target["contact"], contact_label)
     if changes:
         ops.append(PutContact(cid, changes, why))
     for ident in sorted(live["individuals"], key=int):
-        changes = diff(live["individuals"][ident], target["individuals"][ident], _individual_label)
+        changes = diff(live["individuals"][ident], target["individuals"][ident], individual_change_label)
         if changes:
             ops.append(PutIndividual(cid, changes, why, individual_id=int(ident)))
     if live["address"] is not None:
