@@ -178,54 +178,63 @@ def remaining(contact: ContactPlan, now: dict) -> tuple[Operation, ...]:
 
 
 # -- request bodies -----------------------------------------------------------------------
-def contact_body(raw: dict, doc: dict) -> dict:
-    """The full Contact record to PUT: the fresh record with the patched document on top."""
+# Each builder starts from the fresh record in natural types and sets only what the patch
+# changed: a canonical value (where "" and null are one) is never written over an unchanged
+# field, so the record goes back exactly as it came but for the planned changes.
+def _changed(before: dict, after: dict) -> dict:
+    return {k: v for k, v in after.items() if before.get(k, _GONE) != v}
+
+
+def contact_body(raw: dict, before: dict, after: dict) -> dict:
+    """The full Contact record to PUT: the fresh record with the planned changes on top."""
     body = natural("Contact", raw)
     body["id"] = raw.get("id")
-    for name, value in doc.items():
-        if name not in ("customFields", "contactReferences"):
-            body[name] = value
-    custom = [dict(item) for item in body.get("customFields") or []]
-    seen = set()
-    for item in custom:
-        seen.add(item.get("name"))
-        if item.get("name") in doc["customFields"]:
-            item["value"] = doc["customFields"][item["name"]]
-        elif item.get("value") not in (None, ""):
+    scalars = {k: v for k, v in after.items() if k not in ("customFields", "contactReferences")}
+    body.update(_changed(before, scalars))
+    wanted, custom, seen = after["customFields"], [], set()
+    for item in body.get("customFields") or []:
+        item, name = dict(item), item.get("name")
+        seen.add(name)
+        if name in wanted and before["customFields"].get(name) != wanted[name]:
+            item["value"] = wanted[name]
+        elif name not in wanted and name in before["customFields"]:
             item["value"] = None  # null clears
-    custom += [{"name": n, "value": v} for n, v in doc["customFields"].items() if n not in seen]
+        custom.append(item)
+    custom += [{"name": n, "value": v} for n, v in wanted.items() if n not in seen]
     body["customFields"] = custom
-    refs = []
-    kept = set()
+    refs, kept = [], set()
     for item in body.get("contactReferences") or []:
         key = f"{item.get('source')}:{item.get('id')}"
-        if key in doc["contactReferences"]:
+        if key in after["contactReferences"] or key not in before["contactReferences"]:
             refs.append(item)
             kept.add(key)
-    refs += [dict(v) for k, v in doc["contactReferences"].items() if k not in kept]
+    refs += [dict(v) for k, v in after["contactReferences"].items() if k not in kept]
     body["contactReferences"] = refs
     return body
 
 
-def individual_body(raw: dict, doc: dict) -> dict:
+def individual_body(raw: dict, before: dict, after: dict) -> dict:
+    """The full ContactIndividual to PUT, its contact methods changed as planned."""
     body = natural_item("ContactIndividual", raw)
-    for name, value in doc.items():
-        if name != "contactMethods":
-            body[name] = value
+    scalars = {k: v for k, v in after.items() if k != "contactMethods"}
+    body.update(_changed(before, scalars))
     methods = []
     for item in raw.get("contactMethods") or []:
-        fields = doc["contactMethods"].get(str(natural_item("ContactMethod", item).get("id")))
-        if fields is not None:  # a method missing from the document is removed
-            methods.append(natural_item("ContactMethod", item) | fields)
-    known = {str(m.get("id")) for m in methods}
-    methods += [dict(fields) for key, fields in doc["contactMethods"].items()
-                if key not in known and not key.isdigit()]
+        method = natural_item("ContactMethod", item)
+        key = str(method.get("id"))
+        if key in after["contactMethods"]:
+            method.update(_changed(before["contactMethods"].get(key, {}), after["contactMethods"][key]))
+            methods.append(method)
+        elif key not in before["contactMethods"]:
+            methods.append(method)  # not in the planned document: leave it alone
+    methods += [dict(fields) for key, fields in after["contactMethods"].items()
+                if key not in before["contactMethods"] and not key.isdigit()]
     body["contactMethods"] = methods
     return body
 
 
-def address_body(raw: dict, doc: dict) -> dict:
-    return natural_item("ContactAddress", raw) | doc
+def address_body(raw: dict, before: dict, after: dict) -> dict:
+    return natural_item("ContactAddress", raw) | _changed(before, after)
 
 
 # -- the executor -------------------------------------------------------------------------
@@ -272,7 +281,7 @@ class Executor:
             return raw, None, stale
         patched = jsonpatch.apply_patch(copy.deepcopy(doc),
                                         [p for p in op.patch() if p["op"] != "test"])
-        return raw, putter(op.resource_id, builder(raw, patched)), []
+        return raw, putter(op.resource_id, builder(raw, doc, patched)), []
 
     def apply_contact(self, contact: ContactPlan) -> ContactOutcome:
         outcome = ContactOutcome(contact.contact_id, contact.file)

@@ -91,9 +91,11 @@ def api_options(func: Callable) -> Callable:
 
 
 def _remember(env: Env, **options: Any) -> None:
+    """Record command-line options; they win over environment, planner.toml and defaults."""
     for name, value in options.items():
         if value not in (None, ()):
             env.options[name] = list(value) if isinstance(value, tuple) else value
+            env._settings = None  # settings are derived from the options: derive them again
 
 
 @click.group(cls=PlannerGroup, epilog=EPILOG, context_settings={"help_option_names": ["-h", "--help"]})

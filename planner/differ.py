@@ -27,7 +27,8 @@ def diff(before: dict, after: dict, label: Labeler = default_label) -> tuple[Fie
     """The field changes that turn `before` into `after`, sorted by path."""
     if before == after:
         return ()
-    tree = DeepDiff(before, after, view="tree", verbose_level=2)
+    # threshold_to_diff_deeper=0: always report item by item, even when no key is shared.
+    tree = DeepDiff(before, after, view="tree", verbose_level=2, threshold_to_diff_deeper=0)
     changes = []
     for report in ("values_changed", "type_changes", "dictionary_item_added",
                    "dictionary_item_removed"):

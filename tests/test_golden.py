@@ -50,7 +50,7 @@ def test_plan_matches_golden(case, make_sandbox, monkeypatch):
 @pytest.mark.parametrize("semantics,string_typed", MODES,
                          ids=[f"{s}{'-string-typed' if t else ''}" for s, t in MODES])
 @pytest.mark.parametrize("case", GOOD)
-def test_apply_converges_and_keeps_everything_else(case, semantics, string_typed, make_sandbox,
+def test_apply_converges_and_keeps_everything_else(case, semantics, string_typed, make_sandbox, tmp_path,
                                                    monkeypatch):
     live, folder = load_case(case)
     sandbox = make_sandbox(put_semantics=semantics, string_typed=string_typed, contacts=[live])
@@ -61,7 +61,7 @@ def test_apply_converges_and_keeps_everything_else(case, semantics, string_typed
     before = snapshot(sandbox, live["id"])
     sandbox.clear_log()
 
-    applied = run(sandbox, "apply", "desired.yaml", "--auto-approve")
+    applied = run(sandbox, "apply", "desired.yaml", "--auto-approve", "--audit-dir", str(tmp_path))
     assert applied.exit_code == 0, applied.output + applied.stderr
 
     via_find = {live["id"]: "find:" in (folder / "desired.yaml").read_text()}
