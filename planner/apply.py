@@ -21,7 +21,7 @@ from planner.normalize import (UnplannableError, canonical, canonical_address,
 from planner.differ import diff
 from planner.ops import (ADD, REMOVE, Archive, ContactPlan, Operation, Plan, PutAddress, PutContact,
                          PutIndividual, Unarchive)
-from planner.plan import NEW_PREFIX, labeler
+from planner.plan import labeler
 
 APPLIED, NOT_CONVERGED, FAILED, REFUSED = "applied", "not converged", "failed", "refused"
 
@@ -132,23 +132,25 @@ def check_plan(plan: ContactPlan, now: dict, strict: bool) -> tuple[list[Stalene
     return stale, notes
 
 
-def _rekey_new_methods(op: Operation, doc: dict) -> dict:
-    """Give methods this plan added (keyed "new:TYPE:VALUE") their plan key back, so a
-    verified record compares with the plan; the API has meanwhile given them an id."""
-    new_keys = [c.path[1] for c in op.changes
-                if c.path[0] == "contactMethods" and len(c.path) > 1
-                and c.path[1].startswith(NEW_PREFIX)]
-    if not new_keys:
+def _rekey_added_methods(op: Operation, doc: dict) -> dict:
+    """Give methods this operation added their plan key back (the API gave them an id), by
+    their identity (type, value), so the record read back compares with the plan."""
+    added = [c for c in op.changes if c.action == ADD and c.path[0] == "contactMethods"
+             and len(c.path) == 2 and c.path[1] not in doc.get("contactMethods", {})]
+    if not added:
         return doc
     doc = copy.deepcopy(doc)
     methods = doc["contactMethods"]
-    for key in new_keys:
-        _, kind, value = key.split(":", 2)
-        found = next((i for i, m in methods.items() if i.isdigit()
-                      and str(m.get("type")).casefold() == kind.casefold()
-                      and str(m.get("value")).casefold() == value.casefold()), None)
+    named = {c.path[1] for c in op.changes if c.path[0] == "contactMethods" and len(c.path) > 1}
+    for change in added:
+        wanted = change.after or {}
+        found = next((i for i, m in methods.items() if i not in named
+                      and str(m.get("type")).casefold() == str(wanted.get("type")).casefold()
+                      and str(m.get("value")).casefold() == str(wanted.get("value")).casefold()),
+                     None)
         if found is not None:
-            methods[key] = methods.pop(found)
+            methods[change.path[1]] = methods.pop(found)
+            named.add(change.path[1])
     return doc
 
 
@@ -160,7 +162,7 @@ def remaining(contact: ContactPlan, now: dict) -> tuple[Operation, ...]:
         if doc is None:
             left.append(op)
             continue
-        doc = _rekey_new_methods(op, doc)
+        doc = _rekey_added_methods(op, doc)
         todo = []
         for change in op.changes:
             try:
@@ -227,8 +229,10 @@ def individual_body(raw: dict, before: dict, after: dict) -> dict:
             methods.append(method)
         elif key not in before["contactMethods"]:
             methods.append(method)  # not in the planned document: leave it alone
+    # Added methods go without an id: the API gives one (a method re-created by a revert
+    # gets a new id; ids cannot be brought back).
     methods += [dict(fields) for key, fields in after["contactMethods"].items()
-                if key not in before["contactMethods"] and not key.isdigit()]
+                if key not in before["contactMethods"]]
     body["contactMethods"] = methods
     return body
 
