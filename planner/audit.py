@@ -19,7 +19,7 @@ import jsonpatch
 
 from planner import __version__
 from planner.errors import ApiError, PlannerError
-from planner.ops import Operation
+from planner.ops import FieldChange, Operation
 
 SUFFIX = ".jsonl"
 
@@ -191,10 +191,7 @@ class HistoryLine:
     contact_id: int
     method: str
     path: str
-    label: str
-    action: str
-    before: Any
-    after: Any
+    change: FieldChange
 
 
 def history(directory: str | Path, contact_id: int | None = None,
@@ -210,11 +207,12 @@ def history(directory: str | Path, contact_id: int | None = None,
             when = entry.get("at_utc", run.header.get("started_utc", ""))
             if since is not None and when[:10] < since.isoformat():
                 continue
-            for change in entry.get("changes", []):
+            for c in entry.get("changes", []):
+                change = FieldChange(tuple(c["path"]), c["label"], c["action"], c["before"],
+                                     c["after"])
                 out.append(HistoryLine(when, run.run_id, run.header.get("who", "?"),
                                        entry["contact_id"], entry["method"], entry["path"],
-                                       change["label"], change["action"], change["before"],
-                                       change["after"]))
+                                       change))
     return sorted(out, key=lambda h: h.when)
 
 

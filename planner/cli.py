@@ -138,6 +138,20 @@ def validate(env: Env, paths: tuple[str, ...]) -> None:
 
 
 # -- plan ---------------------------------------------------------------------------------
+def write_parts(plan, directory: str, env: Env) -> None:
+    """--split: numbered markdown parts, each small enough for a pull-request comment."""
+    from planner.render import markdown
+
+    parts = markdown.split(plan, sensitive=env.settings["sensitive_fields"])
+    folder = Path(directory)
+    folder.mkdir(parents=True, exist_ok=True)
+    for old in folder.glob("part-*.md"):
+        old.unlink()
+    for number, part in enumerate(parts, 1):
+        (folder / f"part-{number:03d}.md").write_text(part, encoding="utf-8")
+    click.echo(f"Wrote {len(parts)} markdown part{'s' * (len(parts) != 1)} to {folder}/", err=True)
+
+
 def render(plan, fmt: str, color: bool, env: Env) -> str:
     if fmt == "json":
         return planfile.dumps(plan)
@@ -153,6 +167,9 @@ FORMAT = click.option("--format", "fmt", type=click.Choice(["text", "json", "mar
                       default="text", show_default=True, help="Output format.")
 AUDIT_DIR = click.option("--audit-dir", type=click.Path(file_okay=False),
                          help="Where audit records are kept [config audit_dir; default audit/].")
+SPLIT = click.option("--split", "split_dir", type=click.Path(file_okay=False), metavar="DIR",
+                     help="Also write the plan as numbered markdown parts (part-001.md, ...), "
+                          "each within a pull-request comment's size.")
 NO_COLOR = click.option("--no-color", is_flag=True, help="No colour (also: NO_COLOR set).")
 
 
@@ -177,10 +194,12 @@ def build_plan(env: Env, paths: tuple[str, ...]):
 @click.option("--detailed-exitcode", is_flag=True,
               help="Exit 2 when there are changes, 0 when there are none.")
 @FORMAT
+@SPLIT
 @NO_COLOR
 @api_options
 @pass_env
-def plan(env: Env, paths, out, detailed_exitcode, fmt, no_color, api_url, token_file) -> None:
+def plan(env: Env, paths, out, detailed_exitcode, fmt, split_dir, no_color, api_url,
+         token_file) -> None:
     """Show what apply would change; writes nothing to the CRM.
 
     Reads each contact named by the desired-state files under PATHS (default
@@ -193,6 +212,8 @@ def plan(env: Env, paths, out, detailed_exitcode, fmt, no_color, api_url, token_
     if out:
         planfile.write(out, the_plan)
     click.echo(render(the_plan, fmt, env.color(no_color), env), nl=False)
+    if split_dir:
+        write_parts(the_plan, split_dir, env)
     if out:
         click.echo(f"Saved the plan to {out}; apply it with: planner apply {out}", err=True)
     if detailed_exitcode and not the_plan.is_empty:
@@ -203,12 +224,15 @@ def plan(env: Env, paths, out, detailed_exitcode, fmt, no_color, api_url, token_
 @cli.command()
 @click.argument("planfile_path", metavar="PLANFILE", type=click.Path(exists=True, dir_okay=False))
 @FORMAT
+@SPLIT
 @NO_COLOR
 @pass_env
-def show(env: Env, planfile_path: str, fmt: str, no_color: bool) -> None:
-    """Render a saved plan file (checked against its checksum)."""
+def show(env: Env, planfile_path: str, fmt: str, split_dir, no_color: bool) -> None:
+    """Render a saved plan file (checked against its checksum); no token, no request."""
     the_plan, _ = planfile.read(planfile_path)
     click.echo(render(the_plan, fmt, env.color(no_color), env), nl=False)
+    if split_dir:
+        write_parts(the_plan, split_dir, env)
 
 
 # -- apply --------------------------------------------------------------------------------
@@ -297,21 +321,17 @@ def history(env: Env, contact: int | None, since, audit_dir) -> None:
     (default audit/); no token, no request.
     """
     from planner.audit import history as read_history
-    from planner.render.values import show as show_value
+    from planner.render.values import describe
 
     _remember(env, audit_dir=audit_dir)
     lines = read_history(env.settings["audit_dir"], contact, since.date() if since else None)
     if not lines:
         click.echo("No recorded changes" + (f" for contact {contact}." if contact else "."))
         return
-    masked = set(env.settings["sensitive_fields"])
     for h in lines:
-        hidden = any(part in masked for part in h.label.replace("[", ".").split("."))
-        old = "(sensitive)" if hidden else show_value(h.before)
-        new = "(sensitive)" if hidden else show_value(h.after)
-        change = {"add": f"+ {h.label}: {new}", "remove": f"- {h.label}: {old}"}.get(
-            h.action, f"~ {h.label}: {old} -> {new}")
-        click.echo(f"{h.when[:19]}Z  run {h.run_id}  {h.who}  contact {h.contact_id}  {change}")
+        symbol, text = describe(h.change, env.settings["sensitive_fields"])
+        click.echo(f"{h.when[:19]}Z  run {h.run_id}  {h.who}  contact {h.contact_id}  "
+                   f"{symbol} {text}")
 
 
 @cli.command()
