@@ -100,7 +100,9 @@ def _remember(env: Env, **options: Any) -> None:
 
 @click.group(cls=PlannerGroup, epilog=EPILOG, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "-V", "--version", prog_name="planner")
-def cli() -> None:
+@click.option("-v", "--verbose", count=True,
+              help="Log each request to stderr (-v); also request bodies (-vv). Never the token.")
+def cli(verbose: int) -> None:
     """Declarative, reviewable changes to Virtuous CRM+ Contacts.
 
     \b
@@ -112,6 +114,12 @@ def cli() -> None:
       planner apply plan.json     apply exactly that plan (refused if stale)
     Try it safely against the embedded sandbox: `planner sandbox --help`.
     """
+    if verbose:
+        import logging
+
+        logging.basicConfig(level=logging.DEBUG if verbose > 1 else logging.INFO,
+                            format="planner: %(message)s", stream=sys.stderr, force=True)
+        logging.getLogger("urllib3").setLevel(logging.DEBUG if verbose > 1 else logging.WARNING)
 
 
 # -- validate -----------------------------------------------------------------------------

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import logging
 import random
 import time
 from dataclasses import dataclass, field
@@ -13,6 +14,8 @@ import requests
 
 from planner import __version__
 from planner.errors import ApiError, ConfigError, FieldDetail, NotFoundError, TransportError
+
+log = logging.getLogger("planner.http")
 
 DEFAULT_API_URL = "https://api.virtuoussoftware.com"
 RETRY_STATUSES = frozenset({429, 502, 503, 504, 520})
@@ -167,12 +170,19 @@ class Client:
             if retryable and attempt < self.retry.max_retries:
                 delay = self._delay(attempt, response)
                 if time.monotonic() - started + delay <= self.retry.max_total:
+                    log.info("%s %s -> %s; retrying in %.2f s", method, path,
+                             type(failure).__name__ if failure else response.status_code, delay)
                     attempt += 1
                     self._sleep(delay)
                     continue
             elapsed = time.monotonic() - started
             status = response.status_code if response is not None else None
             self.exchanges.append(Exchange(method, path, status, attempt + 1, elapsed))
+            log.info("%s %s -> %s in %.0f ms (%d attempt%s, %s requests left this hour)",
+                     method, path, status, elapsed * 1000, attempt + 1, "s" * (attempt > 0),
+                     self.rate_limit_remaining if self.rate_limit_remaining is not None else "?")
+            if body is not None:
+                log.debug("%s %s request body: %s", method, path, json.dumps(body)[:2000])
             if response is None:
                 raise TransportError(
                     None, f"{type(failure).__name__} after {attempt + 1} attempt(s)",
