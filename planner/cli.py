@@ -338,8 +338,9 @@ def history(env: Env, contact: int | None, since, audit_dir) -> None:
         return
     for h in lines:
         symbol, text = describe(h.change, env.settings["sensitive_fields"])
+        resource = h.path.removeprefix("/api/")
         click.echo(f"{h.when[:19]}Z  run {h.run_id}  {h.who}  contact {h.contact_id}  "
-                   f"{symbol} {text}")
+                   f"{resource}  {symbol} {text}")
 
 
 @cli.command()

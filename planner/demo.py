@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import os
 import shlex
+import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -33,7 +35,10 @@ def start_sandbox(semantics: str) -> tuple[subprocess.Popen, str, str]:
 
 
 def step(title: str, args: list[str], env: dict, allowed: tuple[int, ...] = (0,)) -> int:
-    print(f"\n\033[1m## {title}\033[0m\n$ planner {shlex.join(args)}", flush=True)
+    heading = f"## {title}"
+    if sys.stdout.isatty():
+        heading = f"\033[1m{heading}\033[0m"
+    print(f"\n{heading}\n$ planner {shlex.join(args)}", flush=True)
     code = subprocess.call(PLANNER + args, env=env, cwd=ROOT)
     if code not in allowed:
         raise SystemExit(f"demo step failed with exit code {code}")
@@ -46,16 +51,19 @@ def main() -> None:
     env = dict(os.environ, VIRTUOUS_API_URL=url, VIRTUOUS_TOKEN=token, PYTHONUNBUFFERED="1")
     print(f"Started the sandbox CRM+ at {url} with demo contacts "
           f"(PUT semantics: {semantics}, the dangerous one).")
+    work = Path(tempfile.mkdtemp(prefix="planner-demo-"))
+    plan_file, audit = str(work / "plan.json"), str(work / "audit")
     try:
         step("Check the desired-state files (offline)", ["validate", "plans/"], env)
-        step("What would change?", ["plan", "plans/", "-o", ".demo-plan.json",
-                                     "--detailed-exitcode"], env, allowed=(2,))
-        step("Apply exactly the reviewed plan", ["apply", ".demo-plan.json"], env)
+        step("What would change?", ["plan", "plans/", "-o", plan_file, "--detailed-exitcode"],
+             env, allowed=(2,))
+        step("Apply exactly the reviewed plan", ["apply", plan_file, "--audit-dir", audit], env)
         step("Plan again: everything converged", ["plan", "plans/", "--detailed-exitcode"], env)
+        step("Who changed what, from the audit trail", ["history", "--audit-dir", audit], env)
     finally:
         process.terminate()
         process.wait(timeout=10)
-        Path(ROOT / ".demo-plan.json").unlink(missing_ok=True)
+        shutil.rmtree(work, ignore_errors=True)
     print("\nDemo complete: planned, applied, verified, and converged. The sandbox is stopped.")
 
 
