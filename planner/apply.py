@@ -6,6 +6,7 @@ is returned as data (and reported to an observer, which the audit trail uses).
 from __future__ import annotations
 
 import copy
+from concurrent.futures import ThreadPoolExecutor
 import dataclasses
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -24,6 +25,10 @@ from planner.ops import (ADD, REMOVE, Archive, ContactPlan, Operation, Plan, Put
 from planner.plan import labeler
 
 APPLIED, NOT_CONVERGED, FAILED, REFUSED = "applied", "not converged", "failed", "refused"
+
+
+class QuotaError(PlannerError):
+    """The API's hourly request quota cannot cover the writes a plan needs."""
 
 
 class Observer(Protocol):
@@ -254,13 +259,23 @@ class Executor:
     def apply(self, plan: Plan) -> ApplyResult:
         result = ApplyResult()
         # Phase 1: every contact is read and guarded before anything is written.
-        for contact in plan.changed:
-            now = canonical(self.client.get_contact(contact.contact_id))
-            stale, notes = check_plan(contact, now, self.strict)
+        changed = plan.changed
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            records = list(pool.map(lambda c: self.client.get_contact(c.contact_id), changed))
+        for contact, record in zip(changed, records):
+            stale, notes = check_plan(contact, canonical(record), self.strict)
             result.refused += stale
             result.notes += notes
         if result.refused:
             return result
+        # Starting what the organisation's hourly quota cannot finish would leave contacts
+        # half-written; refuse now, while nothing is.
+        needed = plan.requests_to_apply() - len(changed)
+        left = self.client.rate_limit_remaining
+        if left is not None and left < needed:
+            raise QuotaError(f"apply needs {needed} more requests but the organisation has "
+                             f"{left} left in this rate-limit window; nothing was written. "
+                             "Try again after the window resets, or apply fewer contacts.")
         # Phase 2: write, contact by contact; a failed contact gets no further writes.
         for contact in plan.changed:
             result.outcomes.append(self.apply_contact(contact))

@@ -114,6 +114,10 @@ class Client:
         self._sleep = sleep
         self._rng = rng or random.Random()
         self.session = requests.Session()
+        adapter = requests.adapters.HTTPAdapter(pool_connections=1, pool_maxsize=16)
+        self.session.mount("https://", adapter)
+        self.session.mount("http://", adapter)
+        self.session.verify = True  # TLS verification is never turned off
         self.session.headers.update({
             "Authorization": f"Bearer {token}",
             "Accept": "application/json",

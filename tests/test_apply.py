@@ -136,3 +136,14 @@ def test_api_error_is_reported_and_the_contact_gets_no_further_writes(make_sandb
     assert "/api/ContactAddress/4001" not in puts  # no further writes after the failure
     assert snapshot(sandbox, 1001)["name"] == "Allens"  # the write before it stands
     assert snapshot(sandbox, 1001)["address"]["city"] != "Lincoln"
+
+
+def test_apply_refuses_to_start_what_the_quota_cannot_finish(make_sandbox, tmp_path):
+    sandbox = make_sandbox(contacts=generate(25, 1), rate_limit=20)
+    plan_path = str(tmp_path / "plan.json")
+    assert run(sandbox, "plan", PLANS, "-o", plan_path).exit_code == 0  # 7 requests
+    sandbox.clear_log()
+    applied = run(sandbox, "apply", plan_path, "--audit-dir", str(tmp_path / "audit"))
+    assert applied.exit_code == 1
+    assert "apply needs 22 more requests but the organisation has 7 left" in applied.stderr
+    assert writes(sandbox) == []
