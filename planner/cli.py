@@ -217,6 +217,9 @@ def plan(env: Env, paths, out, detailed_exitcode, fmt, split_dir, no_color, api_
     """
     _remember(env, api_url=api_url, token_file=token_file)
     the_plan, _, _ = build_plan(env, paths)
+    if the_plan.unplannable:
+        click.echo(render(the_plan, fmt, env.color(no_color), env), nl=False)
+        raise UnplannableContacts(the_plan)
     if out:
         planfile.write(out, the_plan)
     click.echo(render(the_plan, fmt, env.color(no_color), env), nl=False)
@@ -244,6 +247,15 @@ def show(env: Env, planfile_path: str, fmt: str, split_dir, no_color: bool) -> N
 
 
 # -- apply --------------------------------------------------------------------------------
+class UnplannableContacts(PlannerError):
+    """Some contacts could not be read completely: nothing is saved or applied."""
+
+    def __init__(self, plan) -> None:
+        count = len(plan.unplannable)
+        super().__init__(f"{count} contact{'s' * (count != 1)} could not be planned (see above); "
+                         "no plan was saved and nothing was applied")
+
+
 def _is_plan_file(paths: tuple[str, ...]) -> bool:
     return (len(paths) == 1 and Path(paths[0]).is_file()
             and Path(paths[0]).suffix.lower() not in (".yaml", ".yml"))
@@ -281,6 +293,8 @@ def apply(env: Env, target, auto_approve, strict, audit_dir, no_color, api_url,
     else:
         the_plan, _, client = build_plan(env, target)
         click.echo(render(the_plan, "text", color, env), nl=False)
+        if the_plan.unplannable:
+            raise UnplannableContacts(the_plan)
         if the_plan.is_empty:
             return
         if not auto_approve:

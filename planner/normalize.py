@@ -201,16 +201,21 @@ def canonical(raw: Any) -> dict:
 
 
 def natural(resource: str, raw: dict) -> dict[str, Any]:
-    """The writable fields of a raw record in the natural types a PUT must send.
+    """A raw record as a PUT must send it: writable fields in their natural types, read-only
+    fields left out (the API ignores them), fields the typing does not know passed through
+    as they came (leaving them out could clear them under replace semantics).
 
     Values the typing cannot convert are passed through unchanged, so a record is never
     silently altered; the API will reject what it cannot take.
     """
     out: dict[str, Any] = {}
-    for name, f in model.writable(resource).items():
-        if name not in raw:
+    writable, known = model.writable(resource), model.fields(resource)
+    for name, value in raw.items():
+        f = writable.get(name)
+        if f is None:
+            if name not in known:
+                out[name] = value
             continue
-        value = raw[name]
         if f.kind == "array" and f.item and isinstance(value, list):
             out[name] = [natural_item(f.item, v) if isinstance(v, dict) else v for v in value]
         elif f.kind == "object" and f.item and isinstance(value, dict):

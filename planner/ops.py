@@ -170,11 +170,21 @@ class ContactPlan:
 
 
 @dataclass(frozen=True)
+class Unplannable:
+    """A contact whose live record could not be read completely; it is never written."""
+
+    file: str
+    contact_id: Any
+    reason: str
+
+
+@dataclass(frozen=True)
 class Plan:
     """The ordered contact plans of one run; empty when nothing needs to change."""
 
     contacts: tuple[ContactPlan, ...]
     sources: tuple[tuple[str, str], ...] = ()  # (file, sha256)
+    unplannable: tuple[Unplannable, ...] = ()
 
     @property
     def changed(self) -> tuple[ContactPlan, ...]:

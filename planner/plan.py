@@ -11,9 +11,10 @@ from typing import Any, Iterable, Mapping, Sequence
 from planner import model
 from planner.differ import default_label, diff
 from planner.errors import DesiredStateError
-from planner.normalize import canonical, custom_value, normalize_value, reference_key
+from planner.normalize import (UnplannableError, canonical, custom_value, normalize_value,
+                               reference_key)
 from planner.ops import (ORDER, Archive, ContactPlan, Operation, Plan, PutAddress, PutContact,
-                         PutIndividual, Unarchive)
+                         PutIndividual, Unarchive, Unplannable)
 
 NEW_PREFIX = "new:"
 
@@ -213,9 +214,13 @@ def plan_contact(desired, live_raw: dict) -> ContactPlan:
 def make_plan(pairs: Iterable[tuple[Any, dict]], sources: Sequence[tuple[str, str]] = ()) -> Plan:
     """Plan every (desired, live record) pair; two files may not manage one contact."""
     seen: dict[int, str] = {}
-    contacts = []
+    contacts, unplannable = [], []
     for desired, live_raw in pairs:
-        contact_plan = plan_contact(desired, live_raw)
+        try:
+            contact_plan = plan_contact(desired, live_raw)
+        except UnplannableError as exc:
+            unplannable.append(Unplannable(desired.file, exc.contact_id, exc.reason))
+            continue
         if contact_plan.contact_id in seen:
             raise DesiredStateError(desired.file, "contact",
                                     f"contact {contact_plan.contact_id} is also managed by "
@@ -223,4 +228,4 @@ def make_plan(pairs: Iterable[tuple[Any, dict]], sources: Sequence[tuple[str, st
         seen[contact_plan.contact_id] = desired.file
         contacts.append(contact_plan)
     contacts.sort(key=lambda c: (c.file, c.contact_id))
-    return Plan(tuple(contacts), tuple(sources))
+    return Plan(tuple(contacts), tuple(sources), tuple(sorted(unplannable, key=lambda u: u.file)))

@@ -10,7 +10,8 @@ from typing import Any
 
 from planner import __version__
 from planner.errors import PlanFileError
-from planner.ops import OPERATION_KINDS, ContactPlan, FieldChange, Operation, Plan
+from planner.ops import (OPERATION_KINDS, ContactPlan, FieldChange, Operation, Plan,
+                         Unplannable)
 
 FORMAT_VERSION = 1
 
@@ -50,6 +51,8 @@ def to_document(plan: Plan) -> dict[str, Any]:
             "live": c.live,
             "operations": [_operation_doc(op) for op in c.operations],
         } for c in plan.contacts],
+        "unplannable": [{"file": u.file, "contact_id": u.contact_id, "reason": u.reason}
+                        for u in plan.unplannable],
     }
     document["checksum"] = checksum(document)
     return document
@@ -83,9 +86,11 @@ def from_document(document: Any, where: str = "plan") -> Plan:
                         tuple(_operation(op, int(c["contact_id"])) for op in c["operations"]))
             for c in document["contacts"])
         sources = tuple((s["file"], s["sha256"]) for s in document["sources"])
+        unplannable = tuple(Unplannable(u["file"], u["contact_id"], u["reason"])
+                            for u in document.get("unplannable", []))
     except (KeyError, TypeError, ValueError) as exc:
         raise PlanFileError(f"{where}: malformed plan document ({exc!r})") from None
-    return Plan(contacts, sources)
+    return Plan(contacts, sources, unplannable)
 
 
 def dumps(plan: Plan) -> str:

@@ -30,6 +30,13 @@ def contact_header(contact: ContactPlan, color: bool) -> str:
 
 
 def summary(plan: Plan) -> str:
+    text = _summary(plan)
+    if plan.unplannable:
+        text += f" {len(plan.unplannable)} contact{'s' * (len(plan.unplannable) != 1)} could not be planned."
+    return text
+
+
+def _summary(plan: Plan) -> str:
     changed, unchanged = len(plan.changed), len(plan.unchanged)
     if not changed:
         return f"No changes. {unchanged} contact{'s' * (unchanged != 1)} already match{'es' * (unchanged == 1)} the desired state."
@@ -45,5 +52,10 @@ def render(plan: Plan, *, color: bool = False, sensitive: Iterable[str] = ()) ->
         for op in contact.operations:
             lines += operation_lines(op, sensitive, color)
         blocks.append("\n".join(lines))
+    if plan.unplannable:
+        lines = [f"contact {u.contact_id} ({u.file}): cannot be planned: {u.reason}"
+                 for u in plan.unplannable]
+        lines.append("planner never writes a record it could not read completely.")
+        blocks.append("\n".join(_paint("-", line, color) for line in lines))
     blocks.append(summary(plan))
     return "\n\n".join(blocks) + "\n"
