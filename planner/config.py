@@ -4,6 +4,7 @@ Each value remembers where it came from, so `planner config` can explain itself.
 """
 from __future__ import annotations
 
+import difflib
 import os
 import tomllib
 from dataclasses import dataclass
@@ -53,8 +54,10 @@ def read_config(path: Path) -> dict[str, Any]:
     section = data.get("planner", data)
     unknown = sorted(set(section) - set(DEFAULTS))
     if unknown:
-        raise ConfigError(f"{path}: unknown setting {unknown[0]!r} "
-                          f"(known: {', '.join(sorted(DEFAULTS))})")
+        hint = difflib.get_close_matches(unknown[0], list(DEFAULTS), n=1)
+        raise ConfigError(f"{path}: unknown setting {unknown[0]!r}"
+                          + (f"; did you mean `{hint[0]}`?" if hint else "")
+                          + f" (known: {', '.join(sorted(DEFAULTS))})")
     for name, value in section.items():
         expected = type(DEFAULTS[name])
         if not isinstance(value, expected):

@@ -29,7 +29,7 @@ def check_fields(fields: Iterable[str]) -> tuple[str, ...]:
             import difflib
             hint = difflib.get_close_matches(name, valid, n=1)
             raise ConfigError(f"--fields: {name!r} is not an importable field"
-                              + (f"; did you mean {hint[0]!r}?" if hint else "")
+                              + (f"; did you mean `{hint[0]}`?" if hint else "")
                               + f" (choose from: {', '.join(valid)})")
     return chosen
 

@@ -169,7 +169,7 @@ def test_import_by_email_reference_and_chosen_fields(make_sandbox, tmp_path):
     assert by_ref.exit_code == 0
     assert "id: 1002" in by_ref.stdout and "contactIndividuals" not in by_ref.stdout
     typo = run(sandbox, "import", "1001", "--fields", "nmae")
-    assert typo.exit_code == 1 and "did you mean 'name'?" in typo.stderr
+    assert typo.exit_code == 1 and "did you mean `name`?" in typo.stderr
     target = tmp_path / "x.yaml"
     target.write_text("keep me")
     again = run(sandbox, "import", "1001", "-o", str(target))
