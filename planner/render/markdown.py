@@ -164,7 +164,10 @@ def _head(plan: Plan, **numbers: int) -> str:
     values.update(numbers)
     return _template("head.md.j2")(
         changed=len(plan.changed), requests=plan.requests_to_apply(),
-        unchanged=len(plan.unchanged), no_changes=summary(plan), **values,
+        unchanged=len(plan.unchanged), no_changes=summary(plan),
+        unplannable=[(u.contact_id, html.escape(_clip(_one_line(u.file))),
+                      html.escape(_clip(_one_line(u.reason)))) for u in plan.unplannable[:20]],
+        unplannable_count=len(plan.unplannable), **values,
     ).strip("\n")
 
 
