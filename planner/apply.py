@@ -6,8 +6,8 @@ is returned as data (and reported to an observer, which the audit trail uses).
 from __future__ import annotations
 
 import copy
-from concurrent.futures import ThreadPoolExecutor
 import dataclasses
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -16,10 +16,10 @@ import jsonpointer
 
 from planner.client import Client
 from planner.errors import ApiError, PlannerError, Staleness
+from planner.differ import diff
 from planner.normalize import (UnplannableError, canonical, canonical_address,
                                canonical_contact_doc, canonical_individual, natural,
                                natural_item)
-from planner.differ import diff
 from planner.ops import (ADD, REMOVE, Archive, ContactPlan, Operation, Plan, PutAddress, PutContact,
                          PutIndividual, Unarchive)
 from planner.plan import labeler

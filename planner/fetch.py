@@ -5,13 +5,17 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Iterable
 
 from planner.client import Client
-from planner.errors import DesiredStateError
+from planner.errors import DesiredStateError, NotFoundError
 
 
 def resolve(client: Client, desired: Any) -> dict:
     """The live record a desired file manages: by id, or through GET /api/Contact/Find."""
     if desired.id is not None:
-        return client.get_contact(desired.id)
+        try:
+            return client.get_contact(desired.id)
+        except NotFoundError:
+            raise DesiredStateError(desired.file, "contact.id",
+                                    f"no contact {desired.id} in the CRM (merged or deleted?)") from None
     find = dict(desired.find)
     if "email" in find:
         found = client.find_contact(email=find["email"])
