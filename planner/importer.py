@@ -61,9 +61,11 @@ def desired_document(raw: dict, fields: Iterable[str] = DEFAULT_FIELDS) -> dict:
         for ident, ind in sorted(live["individuals"].items(), key=lambda kv: int(kv[0])):
             item: dict[str, Any] = {"id": int(ident)}
             item.update(_present(ind, INDIVIDUAL_FIELDS))
-            methods = []
+            methods, seen = [], set()
             for _, method in sorted(ind["contactMethods"].items(), key=lambda kv: int(kv[0])):
-                if method.get("type") and method.get("value"):
+                identity = (str(method.get("type")).casefold(), str(method.get("value")).casefold())
+                if method.get("type") and method.get("value") and identity not in seen:
+                    seen.add(identity)  # a duplicate (type, value) cannot be told apart anyway
                     methods.append(_present(method, ("type", "value", "isPrimary", "isOptedIn")))
             if methods:
                 item["contactMethods"] = methods
