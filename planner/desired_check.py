@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from planner import model
-from planner.desired_model import (FIND_FORMS, NOT_YET, REFERENCE_KEYS, DesiredContact,
+from planner.desired_model import (FIND_FORMS, FIXED, NOT_YET, REFERENCE_KEYS, DesiredContact,
                                    FrozenMap, IndividualSpec, MethodSpec, ReferenceSpec,
                                    allowed_keys, scalar_fields)
 from planner.errors import DesiredStateError
@@ -94,6 +94,9 @@ class Check:
             hint = _READ_ONLY_HINTS.get((resource, key), "")
             verb = "matched on" if matching else "set"
             self.fail(where, f"`{key}` is read-only and cannot be {verb}{hint}", node)
+        elif resource and not matching and key in FIXED.get(resource, ()):
+            self.fail(where, f"`{key}` cannot be set here: `address` always edits the contact's "
+                      "primary address (choose which address is primary in CRM+)", node)
         elif resource and key in NOT_YET.get(resource, ()):
             self.fail(where, f"`{key}` is not supported yet by planner; remove it (the live "
                       "value is kept)", node)
@@ -262,6 +265,8 @@ class Check:
         if pairs is None:
             return _BAD
         valid = scalar_fields(resource)
+        if not matching:
+            valid = {k: f for k, f in valid.items() if k not in FIXED.get(resource, ())}
         out = {}
         for key, value in pairs:
             if key in valid:

@@ -135,6 +135,9 @@ INDIVIDUAL_KEYS = ("id", "match", "contactMethods")
 METHOD_KEYS = ("match", "absent")
 REFERENCE_KEYS = ("source", "id", "absent")
 FIND_FORMS = (("email",), ("referenceSource", "referenceId"))
+# Fields a section may not set although the resource has them: `address` always edits the
+# primary address, so clearing its isPrimary would leave the contact without one.
+FIXED = {"ContactAddress": ("isPrimary",)}
 NOT_YET = {
     "Contact": ("customCollections", "tags", "organizationGroups"),
     "ContactIndividual": ("customFields",),
@@ -146,7 +149,7 @@ def allowed_keys() -> dict[str, frozenset[str]]:
     """The keys each place of the format accepts (the schema test compares these)."""
     return {
         "contact": frozenset(CONTACT_KEYS) | frozenset(scalar_fields("Contact")),
-        "address": frozenset(scalar_fields("ContactAddress")),
+        "address": frozenset(scalar_fields("ContactAddress")) - frozenset(FIXED["ContactAddress"]),
         "individual": frozenset(INDIVIDUAL_KEYS) | frozenset(scalar_fields("ContactIndividual")),
         "individualMatch": frozenset(scalar_fields("ContactIndividual")),
         "method": frozenset(METHOD_KEYS) | frozenset(scalar_fields("ContactMethod")),

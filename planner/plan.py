@@ -55,6 +55,8 @@ def individual_label(ident: str, doc: Mapping[str, Any]) -> str:
 def method_label(ident: str, doc: Mapping[str, Any]) -> str:
     if ident.startswith(NEW_PREFIX):
         return f"new {doc.get('type')} {doc.get('value')}"
+    if ident.startswith("-"):  # see _as_if_applied
+        return f"{doc.get('type')} {doc.get('value')} (added by this file)"
     return f"#{ident} {doc.get('type')}"
 
 
@@ -181,6 +183,40 @@ def individual_change_label(path: tuple[str, ...], before: dict, after: dict) ->
     return ".".join(path)
 
 
+def _as_if_applied(target: dict) -> dict:
+    """The target as the API would show it after apply: added methods carry ids."""
+    settled = copy.deepcopy(target)
+    serial = 0
+    for individual in settled["individuals"].values():
+        methods = individual["contactMethods"]
+        for key in [k for k in methods if k.startswith(NEW_PREFIX)]:
+            serial += 1
+            methods[f"-{serial}"] = methods.pop(key)  # no real id is negative
+    return settled
+
+
+def check_converges(desired, target: dict) -> None:
+    """Refuse a file that would not converge: planned again after its own apply, it must
+    plan nothing. (A match naming a field the file changes, or an `absent` match that also
+    selects an item the file adds, would change the record on every apply.)"""
+    settled = _as_if_applied(target)
+    try:
+        again = desired_target(desired, settled)
+    except DesiredStateError as exc:
+        raise DesiredStateError(exc.file, exc.path, f"after this file is applied, {exc.message}; "
+                                "a match must not name a field the file changes") from None
+    if again != settled:
+        first = diff(settled, again)[0].path
+        where = ".".join(first)
+        if first[0] == "individuals" and len(first) > 2:
+            doc = settled["individuals"][first[1]]
+            where = (f"individual {individual_label(first[1], doc)}: "
+                     + individual_change_label(first[2:], doc, again["individuals"][first[1]]))
+        raise DesiredStateError(desired.file, "contact",
+                                f"the file would not converge: applied twice, it changes {where} "
+                                "again (does an `absent` match also select an item this file adds?)")
+
+
 def labeler(kind: str):
     """How the changes of one kind of operation are labelled for a reviewer."""
     return {"put_contact": contact_label, "put_individual": individual_change_label}.get(
@@ -208,6 +244,8 @@ def plan_contact(desired, live_raw: dict) -> ContactPlan:
         if changes:
             ops.append(PutAddress(cid, changes, why, address_id=live["addressId"]))
     ops.sort(key=lambda op: ORDER[op.kind])
+    if ops:
+        check_converges(desired, target)
     return ContactPlan(cid, live["contact"].get("name"), desired.file, live, tuple(ops))
 
 

@@ -20,6 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from planner import desired, model, yamlsafe
+from planner.desired_model import FIXED
 from planner.errors import DesiredStateError
 
 CORPUS = Path(__file__).parent / "hostile"
@@ -361,7 +362,8 @@ def contacts(odds: int):
         return mostly(right | st.none() if field.nullable else right)
 
     def fields(resource: str, extra: list[str], max_size: int = 4, min_size: int = 0):
-        scalars = desired.scalar_fields(resource)
+        scalars = {n: f for n, f in desired.scalar_fields(resource).items()
+                   if n not in FIXED.get(resource, ())}
         names = mostly(st.sampled_from(sorted(scalars)), st.sampled_from(extra), rarer=2)
         return st.lists(names, min_size=min_size, max_size=max_size, unique=True).flatmap(
             lambda chosen: st.fixed_dictionaries(
