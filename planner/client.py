@@ -5,6 +5,7 @@ import ipaddress
 import json
 import logging
 import random
+import threading
 import time
 from dataclasses import dataclass
 from typing import Any, Callable
@@ -124,10 +125,28 @@ class Client:
             "User-Agent": f"planner/{__version__}",
         })
         self.rate_limit_remaining: int | None = None
+        self._quota_reset = 0.0
+        self._quota_lock = threading.Lock()
         self.exchanges: list[Exchange] = []
 
     def __repr__(self) -> str:  # never show the session headers
         return f"Client({self.base_url!r})"
+
+    def _note_quota(self, headers) -> None:
+        """Remember the quota left. Answers to concurrent requests arrive in any order, so
+        within one rate-limit window the lowest figure is the true one."""
+        remaining = headers.get("X-RateLimit-Remaining")
+        if remaining is None or not remaining.isdigit():
+            return
+        try:
+            reset = float(headers.get("X-RateLimit-Reset", "0"))
+        except ValueError:
+            reset = 0.0
+        with self._quota_lock:
+            if self.rate_limit_remaining is None or reset > self._quota_reset:
+                self._quota_reset, self.rate_limit_remaining = reset, int(remaining)
+            elif reset == self._quota_reset:
+                self.rate_limit_remaining = min(self.rate_limit_remaining, int(remaining))
 
     # -- transport ---------------------------------------------------------------------------
     def _delay(self, attempt: int, response: requests.Response | None) -> float:
@@ -167,9 +186,7 @@ class Client:
             except (requests.ConnectionError, requests.Timeout) as exc:
                 failure = exc
             if response is not None:
-                remaining = response.headers.get("X-RateLimit-Remaining")
-                if remaining is not None and remaining.isdigit():
-                    self.rate_limit_remaining = int(remaining)
+                self._note_quota(response.headers)
             retryable = failure is not None or response.status_code in RETRY_STATUSES
             if retryable and attempt < self.retry.max_retries:
                 delay = self._delay(attempt, response)

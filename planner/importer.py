@@ -6,6 +6,7 @@ from typing import Any, Iterable
 import yaml
 
 from planner import model
+from planner.desired_model import FIXED
 from planner.errors import ConfigError
 from planner.normalize import canonical
 
@@ -53,7 +54,8 @@ def desired_document(raw: dict, fields: Iterable[str] = DEFAULT_FIELDS) -> dict:
         contact["contactReferences"] = [dict(v) for _, v in
                                         sorted(live["contact"]["contactReferences"].items())]
     if "address" in fields and live["address"]:
-        address = _present(live["address"], model.writable("ContactAddress"))
+        settable = [f for f in model.writable("ContactAddress") if f not in FIXED["ContactAddress"]]
+        address = _present(live["address"], settable)
         if address:
             contact["address"] = address
     if "contactIndividuals" in fields and live["individuals"]:
