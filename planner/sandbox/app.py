@@ -225,8 +225,7 @@ def create_app(server: SandboxServer) -> Flask:
         fate = server.faults.next()
         g.fault = fate["fault"] if fate else None
         if g.fault == "drop":
-            request.environ["sandbox.drop"]()
-            return Response(b"", 500)  # never reaches the client
+            return Response(b"", 500)  # never reaches the client: finish() drops the connection
         if g.fault == "429":
             error = SandboxError(429, "RATE_LIMIT_EXCEEDED", "Too many requests (injected).")
             return _with(error_response(error), {"Retry-After": str(fate["retry_after"])})
@@ -259,7 +258,7 @@ def create_app(server: SandboxServer) -> Flask:
             "method": request.method, "path": request.path, "query": request.args.to_dict(),
             "body": body, "status": None if fault in ("drop", "drop-after") else response.status_code,
             "fault": fault, "time": time.time()}, server.token))
-        if fault == "drop-after":
+        if fault in ("drop", "drop-after"):  # logged first, so the log keeps request order
             request.environ["sandbox.drop"]()
         return response
 
