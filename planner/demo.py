@@ -13,25 +13,10 @@ import sys
 import tempfile
 from pathlib import Path
 
+from planner.sandbox.command import spawn
+
 ROOT = Path(__file__).resolve().parent.parent
 PLANNER = [sys.executable, "-m", "planner"]
-
-
-def start_sandbox(semantics: str) -> tuple[subprocess.Popen, str, str]:
-    process = subprocess.Popen(
-        PLANNER + ["sandbox", "--port", "0", "--put-semantics", semantics],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=ROOT)
-    url = token = None
-    assert process.stdout is not None
-    for line in process.stdout:
-        if "listening on" in line:
-            url = line.rsplit(" ", 1)[-1].strip()
-        elif line.startswith("token:"):
-            token = line.split(":", 1)[1].strip()
-        if url and token:
-            return process, url, token
-    process.kill()
-    raise SystemExit("the sandbox did not start")
 
 
 def step(title: str, args: list[str], env: dict, allowed: tuple[int, ...] = (0,)) -> int:
@@ -47,7 +32,7 @@ def step(title: str, args: list[str], env: dict, allowed: tuple[int, ...] = (0,)
 
 def main() -> None:
     semantics = os.environ.get("DEMO_PUT_SEMANTICS", "replace")
-    process, url, token = start_sandbox(semantics)
+    process, url, token = spawn("--port", "0", "--put-semantics", semantics, cwd=str(ROOT))
     env = dict(os.environ, VIRTUOUS_API_URL=url, VIRTUOUS_TOKEN=token, PYTHONUNBUFFERED="1")
     print(f"Started the sandbox CRM+ at {url} with demo contacts "
           f"(PUT semantics: {semantics}, the dangerous one).")

@@ -11,6 +11,7 @@ import pytest
 from planner.client import Client
 from planner.desired import load_bytes
 from planner.plan import make_plan
+from planner.sandbox.app import string_typed
 from planner.sandbox.demodata import generate
 from tests.golden import run, snapshot
 
@@ -25,19 +26,6 @@ def get_shape(seed: dict) -> dict:
     addresses = record.pop("addresses", [])
     record["address"] = next((a for a in addresses if a.get("isPrimary")), None)
     return record
-
-
-def string_typed(value):
-    """Booleans and numbers as strings, the way the published spec types every field."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (int, float)):
-        return str(value)
-    if isinstance(value, list):
-        return [string_typed(v) for v in value]
-    if isinstance(value, dict):
-        return {k: string_typed(v) for k, v in value.items()}
-    return value
 
 
 def mutated(**changes) -> dict:

@@ -119,16 +119,16 @@ def _scrub(value: Any, token: str) -> Any:
     return value
 
 
-def _string_typed(value: Any) -> Any:
+def string_typed(value: Any) -> Any:
     """Booleans and numbers as strings, the way the published spec types every field."""
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, (int, float)):
         return str(value)
     if isinstance(value, list):
-        return [_string_typed(v) for v in value]
+        return [string_typed(v) for v in value]
     if isinstance(value, dict):
-        return {k: _string_typed(v) for k, v in value.items()}
+        return {k: string_typed(v) for k, v in value.items()}
     return value
 
 
@@ -192,7 +192,7 @@ def create_app(server: SandboxServer) -> Flask:
 
     def answer(value: Any) -> Response:
         if config.string_typed:  # read per request, like the semantics: tests may switch it
-            value = _string_typed(value)
+            value = string_typed(value)
         return Response(json.dumps(value), 200, mimetype="application/json")
 
     def semantics() -> str:
@@ -322,7 +322,7 @@ def create_app(server: SandboxServer) -> Flask:
                                [detail("groups", "WRONG_TYPE", "expected an array")])
         result = store.query(body, paging["skip"], paging["take"])
         if config.string_typed:  # the contacts as the spec types them; the envelope stays natural
-            result["list"] = _string_typed(result["list"])
+            result["list"] = string_typed(result["list"])
         return Response(json.dumps(result), mimetype="application/json")
 
     @app.get("/api/ContactIndividual/<int:iid>")

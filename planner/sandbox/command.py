@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import subprocess
 import sys
 
 import click
@@ -143,3 +144,24 @@ def sandbox_command(host: str, port: int, put_semantics: str, string_typed: bool
 
 if __name__ == "__main__":
     sandbox_command()
+
+
+def spawn(*args: str, cwd: str | None = None) -> tuple[subprocess.Popen, str, str]:
+    """Start `planner sandbox ARGS` as a subprocess; (process, url, token) once it listens.
+
+    For the demo, benchmarks and end-to-end tests; stop it with process.terminate().
+    """
+    process = subprocess.Popen([sys.executable, "-m", "planner.sandbox.command", *args],
+                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+                               cwd=cwd)
+    url = token = None
+    assert process.stdout is not None
+    for line in process.stdout:
+        if "listening on" in line:
+            url = line.rsplit(" ", 1)[-1].strip()
+        elif line.startswith("token:"):
+            token = line.split(":", 1)[1].strip()
+        if url and token:
+            return process, url, token
+    process.kill()
+    raise RuntimeError("the sandbox did not start: " + " ".join(args))
