@@ -195,10 +195,25 @@ def _as_if_applied(target: dict) -> dict:
     return settled
 
 
+def _findable(find: Mapping[str, str], record: dict) -> bool:
+    """Whether GET /api/Contact/Find would still answer this record for `find`."""
+    if "email" in find:
+        return any(category(m.get("type")) == "email" and _same(m.get("value"), find["email"])
+                   for ind in record["individuals"].values()
+                   for m in ind["contactMethods"].values())
+    key = reference_key(find["referenceSource"], find["referenceId"])
+    return key in record["contact"]["contactReferences"]
+
+
 def check_converges(desired, target: dict) -> None:
     """Refuse a file that would not converge: planned again after its own apply, it must
     plan nothing. (A match naming a field the file changes, or an `absent` match that also
     selects an item the file adds, would change the record on every apply.)"""
+    if desired.find and not _findable(desired.find, target):
+        raise DesiredStateError(desired.file, "contact.find",
+                                "this file removes or changes what `find` looks its contact up "
+                                "by, so after apply the contact could not be found; use "
+                                f"`id: {target['id']}` instead")
     settled = _as_if_applied(target)
     try:
         again = desired_target(desired, settled)
