@@ -5,6 +5,7 @@ import ipaddress
 import json
 import logging
 import random
+import re
 import threading
 import time
 from dataclasses import dataclass
@@ -41,6 +42,25 @@ class Exchange:
     status: int | None
     attempts: int
     elapsed: float
+
+
+def describe_failure(failure: Exception | None) -> str:
+    """A short, token-free name for a transport failure, e.g. "ConnectionError (refused)"."""
+    name = type(failure).__name__
+    text = str(failure)
+    cause = re.search(r"Caused by (\w+)", text)
+    if "refused" in text.lower():
+        return f"{name} (connection refused)"
+    if cause:
+        return f"{name} ({cause.group(1)})"
+    return name
+
+
+def permanent(failure: Exception) -> bool:
+    """Failures another try will not mend: an unknown host, a port nobody listens on.
+    (A dropped or reset connection, a timeout, may well pass: those are retried.)"""
+    text = str(failure)
+    return "NameResolutionError" in text or "refused" in text.lower()
 
 
 def is_loopback(host: str) -> bool:
@@ -187,12 +207,14 @@ class Client:
                 failure = exc
             if response is not None:
                 self._note_quota(response.headers)
-            retryable = failure is not None or response.status_code in RETRY_STATUSES
+            retryable = (response.status_code in RETRY_STATUSES if failure is None
+                         else not permanent(failure))
             if retryable and attempt < self.retry.max_retries:
                 delay = self._delay(attempt, response)
                 if time.monotonic() - started + delay <= self.retry.max_total:
-                    log.info("%s %s -> %s; retrying in %.2f s", method, path,
-                             type(failure).__name__ if failure else response.status_code, delay)
+                    log.warning("%s %s: %s; retrying in %.1f s (attempt %d of %d)", method, path,
+                                describe_failure(failure) if failure else f"HTTP {response.status_code}",
+                                delay, attempt + 2, self.retry.max_retries + 1)
                     attempt += 1
                     self._sleep(delay)
                     continue
@@ -206,7 +228,7 @@ class Client:
                 log.debug("%s %s request body: %s", method, path, json.dumps(body)[:2000])
             if response is None:
                 raise TransportError(
-                    None, f"{type(failure).__name__} after {attempt + 1} attempt(s)",
+                    None, f"{describe_failure(failure)} after {attempt + 1} attempt(s)",
                     method=method, path=path)
             if response.status_code >= 400:
                 raise parse_error(response, method, path)

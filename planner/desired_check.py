@@ -61,6 +61,7 @@ class Check:
         self.file = file
         self.errors: list[DesiredStateError] = []
         self.hidden = 0
+        self.key_nodes: dict[int, Node] = {}  # id(value node) -> its key node
 
     def fail(self, parts: tuple, message: str, node: Node | None = None) -> Any:
         if len(self.errors) >= MAX_ERRORS_PER_FILE:
@@ -79,6 +80,7 @@ class Check:
         for key, value in node.items:
             if isinstance(key.value, str):
                 out.append((key.value, value))
+                self.key_nodes[id(value)] = key  # a misplaced key is reported at its own line
             else:
                 self.fail(parts, f"keys must be strings; quote {_show(key.raw)}", key)
         return out
@@ -86,6 +88,7 @@ class Check:
     def unknown(self, parts: tuple, key: str, node: Node, valid: Sequence[str],
                 resource: str | None = None, matching: bool = False) -> None:
         where = parts + (key,)
+        node = self.key_nodes.get(id(node), node)
         if matching and key == "id":
             hint = ("write `id:` beside `match:`, not inside it" if resource == "ContactIndividual"
                     else f"match on {', '.join(sorted(valid))}")

@@ -158,3 +158,12 @@ def test_the_token_is_not_in_repr_or_errors(sandbox):
     with pytest.raises(TransportError) as caught:
         client.get_contact(1)
     assert sandbox.token not in str(caught.value) and sandbox.token not in repr(caught.value)
+
+
+def test_a_refused_connection_is_not_retried():
+    delays: list[float] = []
+    client = Client("http://127.0.0.1:1", "t", sleep=delays.append)
+    with pytest.raises(TransportError) as caught:
+        client.get_contact(1)
+    assert delays == [] and "connection refused" in caught.value.one_line()
+    assert "1 attempt(s)" in caught.value.one_line()
