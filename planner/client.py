@@ -228,7 +228,8 @@ class Client:
                 log.debug("%s %s request body: %s", method, path, json.dumps(body)[:2000])
             if response is None:
                 raise TransportError(
-                    None, f"{describe_failure(failure)} after {attempt + 1} attempt(s)",
+                    None, f"cannot reach {urlsplit(self.base_url).netloc}: "
+                          f"{describe_failure(failure)} after {attempt + 1} attempt(s)",
                     method=method, path=path)
             if response.status_code >= 400:
                 raise parse_error(response, method, path)
