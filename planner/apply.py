@@ -51,7 +51,6 @@ class ContactOutcome:
     remaining: tuple[Operation, ...] = ()
     error: PlannerError | None = None
     stale: list[Staleness] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
     verified: dict | None = field(default=None, repr=False)  # the record read back
 
 
@@ -61,7 +60,7 @@ class ApplyResult:
 
     refused: list[Staleness] = field(default_factory=list)
     outcomes: list[ContactOutcome] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
+    edited_elsewhere: list[Staleness] = field(default_factory=list)  # kept, not refused
 
     @property
     def ok(self) -> bool:
@@ -119,22 +118,21 @@ def guard_violations(op: Operation, doc: dict | None, gone: str | None) -> list[
     return stale
 
 
-def check_plan(plan: ContactPlan, now: dict, strict: bool) -> tuple[list[Staleness], list[str]]:
-    """Guards of one contact against its current canonical record, plus notes on other edits."""
+def check_plan(plan: ContactPlan, now: dict, strict: bool) -> tuple[list[Staleness],
+                                                                   Staleness | None]:
+    """Guards of one contact against its current canonical record; and, when only fields the
+    plan does not change were edited since, that edit (which the fresh GET carries through)."""
     stale: list[Staleness] = []
     for op in plan.operations:
         doc, gone = doc_from_contact(op, now)
         stale += guard_violations(op, doc, gone)
-    notes = []
-    if now["modifiedDateTimeUtc"] != plan.live.get("modifiedDateTimeUtc"):
-        if strict:
-            stale.append(Staleness(plan.contact_id, "modifiedDateTimeUtc",
-                                   plan.live.get("modifiedDateTimeUtc"), now["modifiedDateTimeUtc"]))
-        elif not stale:
-            notes.append(f"contact {plan.contact_id} was modified since the plan "
-                         f"({plan.live.get('modifiedDateTimeUtc')} -> {now['modifiedDateTimeUtc']}) "
-                         "in fields this plan does not change; their new values are kept")
-    return stale, notes
+    planned, current = plan.live.get("modifiedDateTimeUtc"), now["modifiedDateTimeUtc"]
+    if planned == current:
+        return stale, None
+    edit = Staleness(plan.contact_id, "modifiedDateTimeUtc", planned, current)
+    if strict:
+        return stale + [edit], None
+    return stale, (None if stale else edit)
 
 
 def _rekey_added_methods(op: Operation, doc: dict) -> dict:
@@ -263,9 +261,10 @@ class Executor:
         with ThreadPoolExecutor(max_workers=8) as pool:
             records = list(pool.map(lambda c: self.client.get_contact(c.contact_id), changed))
         for contact, record in zip(changed, records):
-            stale, notes = check_plan(contact, canonical(record), self.strict)
+            stale, edit = check_plan(contact, canonical(record), self.strict)
             result.refused += stale
-            result.notes += notes
+            if edit is not None:
+                result.edited_elsewhere.append(edit)
         if result.refused:
             return result
         # Starting what the organisation's hourly quota cannot finish would leave contacts

@@ -20,8 +20,10 @@ def render_apply(result: ApplyResult, color: bool = False) -> str:
                          f"now {show(s.current)}")
         lines.append("Make a new plan from the current records and review it again.")
         return "\n".join(lines) + "\n"
-    for note in result.notes:
-        lines.append(f"note: {note}")
+    for edit in result.edited_elsewhere:
+        lines.append(f"note: contact {edit.contact_id} was modified since the plan "
+                     f"({edit.planned_from} -> {edit.current}) in fields this plan does not "
+                     "change; their new values are kept")
     for o in result.outcomes:
         if o.status == APPLIED:
             lines.append(_line(f"contact {o.contact_id} ({o.file}): applied and verified "
