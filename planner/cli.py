@@ -81,6 +81,12 @@ class Env:
 pass_env = click.make_pass_decorator(Env, ensure=True)
 
 
+BULK_READ = click.option(
+    "--bulk-read", is_flag=True, default=None,
+    help="Read the contacts named by id through the bulk query (POST /api/Contact/Query/"
+         "FullContact), 1,000 per request, instead of one GET each [config bulk_read].")
+
+
 def api_options(func: Callable) -> Callable:
     """--api-url and --token-file, for the commands that talk to the API."""
     func = click.option("--token-file", type=click.Path(dir_okay=False),
@@ -190,7 +196,7 @@ def build_plan(env: Env, paths: tuple[str, ...]):
     remember(env, plans=paths)
     desired = load_paths(env.settings["plans"])
     client = env.client()
-    pairs = fetch_live(client, desired)
+    pairs = fetch_live(client, desired, bulk=env.settings["bulk_read"])
     sources = sorted({(d.file, d.sha256) for d in desired})
     return make_plan(pairs, sources), desired, client
 
@@ -204,9 +210,10 @@ def build_plan(env: Env, paths: tuple[str, ...]):
 @FORMAT
 @SPLIT
 @NO_COLOR
+@BULK_READ
 @api_options
 @pass_env
-def plan(env: Env, paths, out, detailed_exitcode, fmt, split_dir, no_color, api_url,
+def plan(env: Env, paths, out, detailed_exitcode, fmt, split_dir, no_color, bulk_read, api_url,
          token_file) -> None:
     """Show what apply would change; writes nothing to the CRM.
 
@@ -215,7 +222,7 @@ def plan(env: Env, paths, out, detailed_exitcode, fmt, split_dir, no_color, api_
     field-level diff: `~` changed, `+` added, `-` removed, then a summary with
     the number of requests apply would make.
     """
-    remember(env, api_url=api_url, token_file=token_file)
+    remember(env, api_url=api_url, token_file=token_file, bulk_read=bulk_read)
     the_plan, _, _ = build_plan(env, paths)
     if the_plan.unplannable:
         click.echo(render(the_plan, fmt, env.color(no_color), env), nl=False)
@@ -269,9 +276,10 @@ def _is_plan_file(paths: tuple[str, ...]) -> bool:
                    "(default: refuse only if a field the plan changes was modified).")
 @AUDIT_DIR
 @NO_COLOR
+@BULK_READ
 @api_options
 @pass_env
-def apply(env: Env, target, auto_approve, strict, audit_dir, no_color, api_url,
+def apply(env: Env, target, auto_approve, strict, audit_dir, no_color, bulk_read, api_url,
           token_file) -> None:
     """Apply a saved plan, or plan PATHs and apply after confirmation.
 
@@ -285,7 +293,7 @@ def apply(env: Env, target, auto_approve, strict, audit_dir, no_color, api_url,
     from planner import report
     from planner.apply import Executor
 
-    remember(env, api_url=api_url, token_file=token_file)
+    remember(env, api_url=api_url, token_file=token_file, bulk_read=bulk_read)
     color = env.color(no_color)
     if _is_plan_file(target):
         the_plan, _ = planfile.read(target[0])

@@ -21,6 +21,7 @@ DEFAULTS: dict[str, Any] = {
     "plans": ["plans"],
     "audit_dir": "audit",
     "sensitive_fields": ["birthDate", "birthDay", "birthMonth", "birthYear", "deceasedDate"],
+    "bulk_read": False,
 }
 ENVIRONMENT = {"api_url": "VIRTUOUS_API_URL"}
 

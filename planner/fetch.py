@@ -31,13 +31,25 @@ def resolve(client: Client, desired: Any) -> dict:
     return found
 
 
-def fetch_live(client: Client, desired: Iterable[Any], workers: int = 8) -> list[tuple[Any, dict]]:
+def fetch_live(client: Client, desired: Iterable[Any], workers: int = 8,
+               bulk: bool = False) -> list[tuple[Any, dict]]:
     """(desired, live record) pairs, one read per contact, `workers` reads in flight.
 
     Concurrency shortens the wall time behind network latency; it does not change the
-    number of requests, which is what the organisation's hourly quota counts.
+    number of requests, which is what the organisation's hourly quota counts. `bulk` reads
+    the contacts named by id through the bulk query instead: one request per 1,000.
     """
     desired = list(desired)
+    if bulk:
+        ids = sorted({d.id for d in desired if d.id is not None})
+        found = client.contacts_by_id(ids) if ids else {}
+        for d in desired:
+            if d.id is not None and d.id not in found:
+                raise DesiredStateError(d.file, "contact.id",
+                                        f"no contact {d.id} in the CRM (merged or deleted?)")
+        by_find = fetch_live(client, [d for d in desired if d.id is None], workers)
+        records = dict((id(d), r) for d, r in by_find)
+        return [(d, found[d.id] if d.id is not None else records[id(d)]) for d in desired]
     if workers <= 1 or len(desired) <= 1:
         return [(d, resolve(client, d)) for d in desired]
     with ThreadPoolExecutor(max_workers=workers) as pool:

@@ -147,3 +147,19 @@ def test_apply_refuses_to_start_what_the_quota_cannot_finish(make_sandbox, tmp_p
     assert applied.exit_code == 1
     assert "apply needs 22 more requests but the organisation has 7 left" in applied.stderr
     assert writes(sandbox) == []
+
+
+def test_bulk_read_plans_the_same_with_far_fewer_requests(make_sandbox, tmp_path):
+    sandbox = make_sandbox(contacts=generate(25, 1))
+    single = run(sandbox, "plan", PLANS, "--format", "json")
+    assert len(sandbox.requests) == 7  # one read per desired file
+    sandbox.clear_log()
+    bulk = run(sandbox, "plan", PLANS, "--format", "json", "--bulk-read")
+    assert bulk.exit_code == 0 and bulk.stdout == single.stdout
+    assert sorted(r["path"] for r in sandbox.requests) == [
+        "/api/Contact/Find", "/api/Contact/Find", "/api/Contact/Query/FullContact"]
+    missing = tmp_path / "missing.yaml"
+    missing.write_text("contact:\n  id: 99999\n  name: Nobody\n")
+    result = run(sandbox, "plan", str(missing), "--bulk-read")
+    assert result.exit_code == 1
+    assert f"{missing}: contact.id: no contact 99999 in the CRM" in result.stderr
