@@ -78,7 +78,9 @@ class Store:
             address["id"] = address.get("id") or ids.new_id("address")
         record = fill("Contact", record)
         record["addresses"] = [fill("ContactAddress", a) for a in record["addresses"]]
-        record["isArchived"] = bool(record.get("isArchived"))
+        archived = record.get("isArchived")  # a seed may spell it as the spec types it
+        record["isArchived"] = (archived.strip().lower() == "true" if isinstance(archived, str)
+                                else bool(archived))
         if not record.get("createDateTimeUtc"):
             record["createDateTimeUtc"] = self._stamp(None)
         record["createdByUser"] = record.get("createdByUser") or SEED_USER
