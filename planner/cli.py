@@ -31,6 +31,13 @@ Exit codes: 0 success, 1 error, 2 changes present (--detailed-exitcode),
 class PlannerGroup(click.Group):
     """The command group; maps every planner error to its exit code and a one-line message."""
 
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        try:
+            return super().parse_args(ctx, args)
+        except click.UsageError as exc:
+            exc.exit_code = int(ExitStatus.ERROR)  # 2 means "changes present" here
+            raise
+
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)

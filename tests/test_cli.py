@@ -38,7 +38,7 @@ def test_version():
 
 
 @pytest.mark.parametrize("args", [["bogus"], ["plan", "--bogus"], ["show"],
-                                  ["plan", "--format", "yaml"]])
+                                  ["plan", "--format", "yaml"], ["--bogus"], []])
 def test_usage_errors_exit_1_not_2_which_means_changes(args):
     result = invoke(*args)
     assert result.exit_code == 1
