@@ -110,3 +110,33 @@ def test_unknown_live_fields_are_carried_through_or_the_write_fails_cleanly(make
     # This sandbox rejects fields it does not know: the write fails and changes nothing.
     assert result.exit_code == 1 and "UNKNOWN_FIELD" in result.stdout
     assert snapshot(sandbox, 1004) == before
+
+
+HOSTILE = sorted(p for p in (Path(__file__).parent / "hostile").iterdir() if p.suffix == ".yaml")
+
+
+@pytest.mark.parametrize("path", HOSTILE, ids=[p.name for p in HOSTILE])
+def test_no_command_sends_anything_for_a_hostile_file(path, sandbox, tmp_path):
+    """plan and apply stop at loading: exit 1, one line naming the file, not one request."""
+    for args in (["plan", str(path)], ["apply", str(path), "--auto-approve",
+                                       "--audit-dir", str(tmp_path)]):
+        result = run(sandbox, *args)
+        assert result.exit_code == 1
+        assert result.stderr.startswith(f"Error: {path}: ") and "Traceback" not in result.stderr
+        assert len(result.stderr.strip().splitlines()) == 1
+    assert sandbox.requests == []
+    assert not any(tmp_path.iterdir())  # no audit record either: nothing was attempted
+
+
+def test_a_change_the_api_silently_drops_is_reported_not_converged(make_sandbox, tmp_path,
+                                                                   monkeypatch):
+    sandbox = make_sandbox(put_semantics="replace", contacts=generate(5, 1))
+    monkeypatch.setattr(Client, "put_contact",  # an API that answers 200 and keeps nothing
+                        lambda self, cid, body: self.get_contact(cid))
+    desired = tmp_path / "d.yaml"
+    desired.write_text("contact:\n  id: 1004\n  informalName: Mig\n")
+    result = run(sandbox, "apply", str(desired), "--auto-approve", "--audit-dir", str(tmp_path))
+    assert result.exit_code == 1
+    assert f"contact 1004 ({desired}): NOT CONVERGED after 1 write" in result.stdout
+    assert 'still to change: PUT /api/Contact/1004' in result.stdout
+    assert '~ informalName: "Miguel" -> "Mig"' in result.stdout
