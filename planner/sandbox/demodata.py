@@ -23,6 +23,8 @@ from typing import Any
 
 import click
 
+from planner.sandbox import demo_tables as T
+
 FIRST_IDS = {"contact": 1001, "individual": 2001, "method": 3001, "address": 4001}
 EMAIL_TYPES = ("Home Email", "Work Email")
 PHONE_TYPES = ("Mobile Phone", "Home Phone")
@@ -39,76 +41,6 @@ _PINNED: dict[int, dict[str, Any]] = {
     2: {"kind": "Household", "individuals": 1, "addresses": 1, "archived": True},
 }
 
-_MALE = ("James John Robert Michael William David Richard Joseph Thomas Christopher Daniel "
-         "Matthew Anthony Mark Steven Paul Andrew Joshua Kevin Brian George Edward Timothy "
-         "Jason Ryan Jacob Nicholas Eric Jonathan Samuel Gregory Patrick Henry Peter Carlos "
-         "Luis Miguel Wei Hiroshi Omar Darnell Malik Ethan Noah Liam Caleb Isaac").split()
-_FEMALE = ("Mary Patricia Jennifer Linda Elizabeth Barbara Susan Jessica Sarah Karen Nancy "
-           "Lisa Margaret Betty Sandra Ashley Dorothy Kimberly Emily Donna Michelle Carol "
-           "Amanda Melissa Deborah Stephanie Rebecca Laura Sharon Cynthia Kathleen Amy Angela "
-           "Anna Katherine Maria Sofia Mei Aiko Fatima Keisha Aaliyah Olivia Emma Grace "
-           "Chloe Hannah Abigail").split()
-_LAST = ("Smith Johnson Williams Brown Jones Garcia Miller Davis Rodriguez Martinez Hernandez "
-         "Lopez Gonzalez Wilson Anderson Thomas Taylor Moore Jackson Martin Lee Perez Thompson "
-         "White Harris Sanchez Clark Ramirez Lewis Robinson Walker Young Allen King Wright "
-         "Scott Torres Nguyen Hill Flores Green Adams Nelson Baker Hall Rivera Campbell "
-         "Mitchell Carter Roberts Gomez Phillips Evans Turner Diaz Parker Cruz Edwards Collins "
-         "Reyes Stewart Morris Morales Murphy Cook Rogers Gutierrez Ortiz Morgan Cooper "
-         "Peterson Bailey Reed Kelly Howard Ramos Kim Cox Ward Richardson Watson Brooks Chavez "
-         "Wood James Bennett Gray Mendoza Ruiz Hughes Price Alvarez Castillo Sanders Patel "
-         "Myers Long Ross Foster Jimenez O'Brien O'Connor McAllister Núñez Peña Søndergaard "
-         "Washington-Baker Okafor Tanaka Schmidt").split()
-_NICKNAMES = {"William": "Bill", "Robert": "Bob", "Richard": "Rick", "James": "Jim",
-              "Michael": "Mike", "Joseph": "Joe", "Thomas": "Tom", "Christopher": "Chris",
-              "Daniel": "Dan", "Anthony": "Tony", "Steven": "Steve", "Edward": "Ed",
-              "Timothy": "Tim", "Elizabeth": "Liz", "Patricia": "Pat", "Margaret": "Peggy",
-              "Katherine": "Kate", "Jennifer": "Jen", "Susan": "Sue", "Deborah": "Debbie",
-              "Kimberly": "Kim", "Rebecca": "Becky", "Abigail": "Abby", "Samuel": "Sam"}
-_STREETS = ("Maple Oak Pine Cedar Elm Washington Lincoln Jefferson Park Lake Hill Main Church "
-            "Highland Forest River Sunset Meadow Spring Chestnut Walnut Willow Ridge Franklin "
-            "Madison Jackson Center Union Mill Prospect Pleasant Grove Summit Cherry Dogwood "
-            "Magnolia Hickory Birch Adams Harbor Orchard").split()
-_SUFFIXES = "St Ave Rd Dr Ln Ct Blvd Way Pl Ter Cir Pkwy".split()
-_PLACES = ("Riverside Lakeside Hillcrest Westside Northgate Oakwood Fairview Greenfield "
-           "Pinecrest Meadowbrook Brookside Elmwood Ashford Harborview Grace Cornerstone").split()
-# city, state, first three ZIP digits, area code; New England and New Jersey give leading zeros.
-_CITIES = [tuple(entry.strip().split(",")) for entry in (
-    "Boston,MA,021,617; Worcester,MA,016,508; Springfield,MA,011,413; Providence,RI,029,401; "
-    "Hartford,CT,061,860; New Haven,CT,065,203; Portland,ME,041,207; Burlington,VT,054,802; "
-    "Manchester,NH,031,603; Newark,NJ,071,973; Princeton,NJ,085,609; New York,NY,100,212; "
-    "Buffalo,NY,142,716; Philadelphia,PA,191,215; Pittsburgh,PA,152,412; "
-    "Baltimore,MD,212,410; Richmond,VA,232,804; Raleigh,NC,276,919; Charlotte,NC,282,704; "
-    "Atlanta,GA,303,404; Nashville,TN,372,615; Columbus,OH,432,614; Cleveland,OH,441,216; "
-    "Indianapolis,IN,462,317; Chicago,IL,606,312; Milwaukee,WI,532,414; "
-    "Minneapolis,MN,554,612; Des Moines,IA,503,515; St. Louis,MO,631,314; "
-    "Kansas City,MO,641,816; Omaha,NE,681,402; Dallas,TX,752,214; Austin,TX,787,512; "
-    "Houston,TX,770,713; Denver,CO,802,303; Boise,ID,837,208; Salt Lake City,UT,841,801; "
-    "Albuquerque,NM,871,505; Seattle,WA,981,206; Portland,OR,972,503; "
-    "Sacramento,CA,958,916; San Diego,CA,921,619; Anchorage,AK,995,907; Honolulu,HI,968,808"
-).split(";")]
-_SUNBELT = [("Naples", "FL", "341", "239"), ("Sarasota", "FL", "342", "941"),
-            ("Scottsdale", "AZ", "852", "480"), ("Palm Springs", "CA", "922", "760"),
-            ("Tucson", "AZ", "857", "520"), ("Orlando", "FL", "328", "407")]
-_MAIL_DOMAINS = ("example.com", "example.net", "example.org", "mail.example.com",
-                 "inbox.example.net", "post.example.org")
-_EMPLOYERS = ("northwind", "contoso", "fabrikam", "tailspin", "adventureworks", "litware",
-              "wingtip", "proseware")
-_STAFF = ("Alex Rivera", "Jordan Lee", "Sam Patel", "Casey Morgan", "Data Import",
-          "Portal Integration")
-_TAGS = ("Major Donor", "Monthly Donor", "Volunteer", "Board Member", "Event Attendee",
-         "Prayer Partner", "Lapsed")
-_VOLUNTEER = ("Events", "Mentoring", "Food Pantry", "Office Help", "Fundraising",
-              "Board Service")
-_NEWSLETTER = ("Email", "Print", "Email and Print", "Opted Out")
-_NOTES = ("Met at the spring gala.", "Prefers phone calls to email.",
-          "Gives every December.", "Referred by a board member.", "Attends the summer picnic.")
-_ORG_KINDS = (("{place} Community Church", "Welcomes our food drive every year."),
-              ("{last} Family Foundation", "Grant partner; reports due each June."),
-              ("{last} Hardware Co.", "Matches employee gifts."),
-              ("{place} Rotary Club", "Hosts the autumn fundraiser."),
-              ("{place} Dental Group", "Corporate sponsor."),
-              ("{last} & {last2} LLP", None), ("{place} Elementary PTA", None))
-_GIFTS = (10, 25, 50, 100, 150, 250, 500, 1000, 2500, 5000)
 
 _EPOCH = datetime(2014, 1, 1)
 _CREATED_SPAN = int((datetime(2024, 12, 31) - _EPOCH).total_seconds())
@@ -177,9 +109,9 @@ class _Generator:
             "lastGiftDate": giving[3],
             "mergedIntoContactId": None,
             "createDateTimeUtc": _stamp(created, rng.randrange(10**7)),
-            "createdByUser": rng.choice(_STAFF),
+            "createdByUser": rng.choice(T.STAFF),
             "modifiedDateTimeUtc": _stamp(modified, rng.randrange(10**7)),
-            "modifiedByUser": rng.choice(_STAFF),
+            "modifiedByUser": rng.choice(T.STAFF),
             "contactViewUrl": VIEW_URL.format(id=contact_id),
             "contactEditUrl": EDIT_URL.format(id=contact_id),
         }
@@ -194,7 +126,7 @@ class _Generator:
         if count >= 2 and (rich or self.chance(0.85)):
             gender = head["gender"] if self.chance(0.08) else (
                 "Female" if head["gender"] == "Male" else "Male")
-            last = head["lastName"] if self.chance(0.8) else rng.choice(_LAST)
+            last = head["lastName"] if self.chance(0.8) else rng.choice(T.LAST)
             spouse = self.person(contact_id, adult=True, rich=rich, gender=gender, last=last,
                                  may_die=not pin)
             people.append(spouse)
@@ -231,7 +163,7 @@ class _Generator:
             "alternateContactName": (f"The {head['lastName']} Family" if self.chance(0.15)
                                      else None),
             "preferredSalutationName": informal, "preferredAddresseeName": formal,
-            "description": rng.choice(_NOTES) if self.chance(0.2) else None,
+            "description": rng.choice(T.NOTES) if self.chance(0.2) else None,
             "website": None, "maritalStatus": status, "isPrivate": self.chance(0.03),
             "anniversaryMonth": rng.randint(1, 12) if anniversary else None,
             "anniversaryDay": rng.randint(1, 28) if anniversary else None,
@@ -241,9 +173,9 @@ class _Generator:
 
     def organization(self, contact_id: int, pin: dict) -> tuple[list[dict], dict]:
         rng = self.rng
-        pattern, note = rng.choice(_ORG_KINDS)
-        name = pattern.format(place=rng.choice(_PLACES), last=rng.choice(_LAST),
-                              last2=rng.choice(_LAST))
+        pattern, note = rng.choice(T.ORG_KINDS)
+        name = pattern.format(place=rng.choice(T.PLACES), last=rng.choice(T.LAST),
+                              last2=rng.choice(T.LAST))
         slug = _ascii(name)[:24]
         count = 1 if self.chance(0.55) else 2
         people = [self.person(contact_id, adult=True, rich=bool(pin), work_domain=slug)
@@ -269,8 +201,8 @@ class _Generator:
                work_domain: str | None = None) -> dict:
         rng = self.rng
         gender = gender or ("Male" if self.chance(0.5) else "Female")
-        first = rng.choice(_MALE if gender == "Male" else _FEMALE)
-        last = last or rng.choice(_LAST)
+        first = rng.choice(T.MALE if gender == "Male" else T.FEMALE)
+        last = last or rng.choice(T.LAST)
         deceased = may_die and self.chance(0.04)
         if not adult:
             prefix = None
@@ -282,7 +214,7 @@ class _Generator:
             prefix = "Mr." if gender == "Male" else rng.choice(("Mrs.", "Ms."))
         middle = None
         if self.chance(0.35):
-            middle = rng.choice(_MALE if gender == "Male" else _FEMALE)
+            middle = rng.choice(T.MALE if gender == "Male" else T.FEMALE)
             middle = middle[0] + "." if self.chance(0.4) else middle
         years = (1930, 1955) if deceased else (1940, 2000) if adult else (2005, 2019)
         month = day = year = None
@@ -300,7 +232,7 @@ class _Generator:
             "prefix": prefix, "firstName": first, "middleName": middle, "lastName": last,
             "suffix": rng.choice(("Jr.", "Sr.", "II", "III")) if adult and gender == "Male"
             and self.chance(0.04) else None,
-            "nickname": (_NICKNAMES[first] if first in _NICKNAMES and self.chance(0.3)
+            "nickname": (T.NICKNAMES[first] if first in T.NICKNAMES and self.chance(0.3)
                          else None),
             "gender": gender if self.chance(0.97) else None,
             "isPrimary": False, "isSecondary": False,
@@ -324,19 +256,19 @@ class _Generator:
                 phones.append("Mobile Phone")
         elif adult:
             if rich or self.chance(0.9):
-                emails.append(("Home Email", rng.choice(_MAIL_DOMAINS)))
+                emails.append(("Home Email", rng.choice(T.MAIL_DOMAINS)))
             if self.chance(0.3):
-                emails.append(("Work Email", f"{rng.choice(_EMPLOYERS)}.example.com"))
+                emails.append(("Work Email", f"{rng.choice(T.EMPLOYERS)}.example.com"))
             if rich or self.chance(0.8):
                 phones.append("Mobile Phone")
             if self.chance(0.35):
                 phones.append("Home Phone")
         elif self.chance(0.4):
-            emails.append(("Home Email", rng.choice(_MAIL_DOMAINS)))
+            emails.append(("Home Email", rng.choice(T.MAIL_DOMAINS)))
         # One primary per category when the category is present; usually the first listed.
         primary_email = 0 if len(emails) < 2 or self.chance(0.85) else 1
         primary_phone = 0 if len(phones) < 2 or self.chance(0.8) else 1
-        area = rng.choice(_CITIES)[3]
+        area = rng.choice(T.CITIES)[3]
         out = []
         for i, (kind, domain) in enumerate(emails):
             out.append(self.method(kind, self.email(first, last, domain), self.chance(0.85),
@@ -369,11 +301,11 @@ class _Generator:
         r = rng.random()
         count = pinned if pinned is not None else 0 if r < 0.05 else 1 if r < 0.8 else \
             2 if r < 0.93 else 3
-        home = rng.choice(_CITIES)
+        home = rng.choice(T.CITIES)
         out = []
         for position in range(count):
             seasonal = position > 0 and kind == "Household" and self.chance(0.5)
-            city = rng.choice(_SUNBELT) if seasonal else home
+            city = rng.choice(T.SUNBELT) if seasonal else home
             if position == 0:
                 label = "Home" if kind == "Household" else "Office"
             else:
@@ -383,7 +315,7 @@ class _Generator:
             if label == "Mailing" and self.chance(0.5):
                 line1, line2 = f"PO Box {rng.randint(10, 9999)}", None
             else:
-                line1 = f"{rng.randint(1, 9899)} {rng.choice(_STREETS)} {rng.choice(_SUFFIXES)}"
+                line1 = f"{rng.randint(1, 9899)} {rng.choice(T.STREETS)} {rng.choice(T.SUFFIXES)}"
                 line2 = None
                 if self.chance(0.15):
                     line2 = (f"Suite {rng.randint(1, 9)}00" if kind == "Organization"
@@ -407,9 +339,9 @@ class _Generator:
                 "Silver" if lifetime_cents < 1_000_000 else "Gold"
             fields.append(("Giving Tier", tier))
         if self.chance(0.3):
-            fields.append(("Volunteer Interest", rng.choice(_VOLUNTEER)))
+            fields.append(("Volunteer Interest", rng.choice(T.VOLUNTEER)))
         if self.chance(0.6):
-            fields.append(("Newsletter", rng.choice(_NEWSLETTER)))
+            fields.append(("Newsletter", rng.choice(T.NEWSLETTER)))
         if self.chance(0.4):
             fields.append(("Member Since", str(created.year - rng.randrange(4))))
         return [{"name": n, "value": v, "displayName": n} for n, v in fields]
@@ -430,12 +362,12 @@ class _Generator:
 
     def tags(self, lifetime_cents: int, archived: bool) -> list[str]:
         # Major Donor and Lapsed follow from giving and archiving; the rest are drawn.
-        picked = set(self.rng.sample(_TAGS[1:-1], self.rng.choice((0, 0, 1, 1, 2))))
+        picked = set(self.rng.sample(T.TAGS[1:-1], self.rng.choice((0, 0, 1, 1, 2))))
         if lifetime_cents >= 1_000_000:
             picked.add("Major Donor")
         if archived:
             picked.add("Lapsed")
-        return [t for t in _TAGS if t in picked]
+        return [t for t in T.TAGS if t in picked]
 
     def giving(self, created: datetime) -> tuple[int, int, int, str | None]:
         """(lifetime, year to date, last gift) in cents and the last gift's date."""
@@ -448,7 +380,7 @@ class _Generator:
                           rng.randrange(400, 6000) * 25)
         if self.chance(0.2):
             lifetime += rng.randrange(1, 100)
-        last = min(100 * rng.choice(_GIFTS), lifetime)
+        last = min(100 * rng.choice(T.GIFTS), lifetime)
         days = (_END.date() - created.date()).days
         when = created.date() + timedelta(days=rng.randrange(days + 1))
         this_year = min(lifetime, last * rng.randint(1, 3)) if when.year == _END.year else 0
