@@ -1,6 +1,6 @@
 """The no-loss promise as a property: a field the desired file does not name never changes.
 
-For a generated live contact and a generated valid desired file over it (tests/strategies.py),
+For a generated live contact and a generated valid desired file over it (tests/live_strategies.py, tests/strategies.py),
 applied to a fresh sandbox in both PUT semantics, with natural or string-typed answers, either
 planner refuses the file as one that cannot converge (only files the strategy marks unstable:
 one line, from plan and apply, and no write at all), or:
