@@ -23,8 +23,8 @@ from hypothesis import strategies as st
 
 from planner.desired_model import scalar_fields
 from planner.normalize import normalize_value
-from tests.live_strategies import (  # noqa: F401  (BYSTANDER* and category for test_no_loss)
-    BYSTANDER, BYSTANDER_ID, CUSTOM_NAMES, Counter, EMPTY, ISO_DATES,
+from tests.live_strategies import (
+    CUSTOM_NAMES, Counter, EMPTY, ISO_DATES,
     METHOD_TYPES, NON_BLANK, REFERENCE_SOURCES, SAME_CATEGORY, TEXT,
     category, live_contacts, method_value, same, typed)
 

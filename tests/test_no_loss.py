@@ -39,7 +39,8 @@ from planner import model
 from planner.normalize import normalize_date, normalize_value
 from planner.sandbox.server import SandboxConfig, SandboxServer
 from tests.golden import IGNORED, expected_requests, flatten, planned_prefixes, run, snapshot
-from tests.strategies import BYSTANDER, BYSTANDER_ID, DesiredCase, category, no_loss_cases
+from tests.live_strategies import BYSTANDER, BYSTANDER_ID, category
+from tests.strategies import DesiredCase, no_loss_cases
 
 SEMANTICS = ("replace", "patch")
 CI_EXAMPLES = 40
