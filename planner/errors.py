@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 
@@ -92,22 +92,12 @@ class NotFoundError(ApiError):
     """HTTP 404: the resource does not exist (merged or deleted?)."""
 
 
-class ResolveError(PlannerError):
-    """A desired file whose contact, individual or method cannot be identified uniquely."""
-
-
-class StalePlanError(PlannerError):
-    """A saved plan whose guarded values no longer hold; nothing was written."""
-
-    exit_status = ExitStatus.STALE_PLAN
-
-
 @dataclass
 class Staleness:
-    """One guarded value that changed since the plan was made."""
+    """One guarded value that changed since the plan was made (refusing is an outcome, exit 3,
+    not an exception: the executor returns these as data)."""
 
     contact_id: int
     field: str
     planned_from: Any
     current: Any
-    extra: dict = field(default_factory=dict)
