@@ -15,14 +15,14 @@ import jsonpatch
 import jsonpointer
 
 from planner.client import Client
-from planner.errors import ApiError, PlannerError, Staleness
+from planner.errors import ApiError, ExitStatus, PlannerError, Staleness
 from planner.differ import diff
 from planner.normalize import (UnplannableError, canonical, canonical_address,
                                canonical_contact_doc, canonical_individual, natural,
                                natural_item)
 from planner.ops import (ADD, REMOVE, Archive, ContactPlan, Operation, Plan, PutAddress, PutContact,
                          PutIndividual, Unarchive)
-from planner.plan import labeler
+from planner.plan import labeler, same_method
 
 APPLIED, NOT_CONVERGED, FAILED, REFUSED = "applied", "not converged", "failed", "refused"
 
@@ -65,6 +65,14 @@ class ApplyResult:
     @property
     def ok(self) -> bool:
         return not self.refused and all(o.status == APPLIED for o in self.outcomes)
+
+    @property
+    def exit_status(self) -> ExitStatus:
+        """Refused anywhere (before writing, or at a contact's fresh read): 3; else 1 unless
+        every contact was applied and verified."""
+        if self.refused or any(o.status == REFUSED for o in self.outcomes):
+            return ExitStatus.STALE_PLAN
+        return ExitStatus.SUCCESS if self.ok else ExitStatus.ERROR
 
 
 # -- documents an operation patches --------------------------------------------------------
@@ -148,9 +156,7 @@ def _rekey_added_methods(op: Operation, doc: dict) -> dict:
     for change in added:
         wanted = change.after or {}
         found = next((i for i, m in methods.items() if i not in named
-                      and str(m.get("type")).casefold() == str(wanted.get("type")).casefold()
-                      and str(m.get("value")).casefold() == str(wanted.get("value")).casefold()),
-                     None)
+                      and same_method(m, wanted.get("type"), wanted.get("value"))), None)
         if found is not None:
             methods[change.path[1]] = methods.pop(found)
             named.add(change.path[1])
@@ -276,7 +282,7 @@ class Executor:
                              f"{left} left in this rate-limit window; nothing was written. "
                              "Try again after the window resets, or apply fewer contacts.")
         # Phase 2: write, contact by contact; a failed contact gets no further writes.
-        for contact in plan.changed:
+        for contact in changed:
             result.outcomes.append(self.apply_contact(contact))
         return result
 
@@ -310,11 +316,15 @@ class Executor:
                 self._tell_write(contact, op, exc.status, None, None, exc)
                 outcome.status, outcome.error = FAILED, exc
                 return self._verified(outcome)
+            except UnplannableError as exc:  # the fresh record cannot be read: never write it
+                outcome.status, outcome.error = FAILED, exc
+                return self._verified(outcome)
             if stale:
                 outcome.status, outcome.stale = REFUSED, stale
                 return self._verified(outcome)
             outcome.writes += 1
-            self._tell_write(contact, op, 200, before, after, None)
+            # Phase 2 is serial, so the client's last exchange is this operation's write.
+            self._tell_write(contact, op, self.client.exchanges[-1].status, before, after, None)
         try:
             fresh = self.client.get_contact(contact.contact_id)
             outcome.verified = fresh

@@ -299,14 +299,17 @@ def apply(env: Env, target, auto_approve, strict, audit_dir, no_color, bulk_read
     """
     from planner import report
     from planner.apply import Executor
+    from planner.audit import AuditLog
 
-    remember(env, api_url=api_url, token_file=token_file, bulk_read=bulk_read)
+    remember(env, api_url=api_url, token_file=token_file, bulk_read=bulk_read,
+             audit_dir=audit_dir)
     color = env.color(no_color)
     if _is_plan_file(target):
-        the_plan, _ = planfile.read(target[0])
+        the_plan, checksum = planfile.read(target[0])
         client = env.client()
     else:
         the_plan, _, client = build_plan(env, target)
+        checksum = planfile.to_document(the_plan)["checksum"]
         click.echo(render(the_plan, "text", color, env), nl=False)
         if the_plan.unplannable:
             raise UnplannableContacts(the_plan)
@@ -321,11 +324,7 @@ def apply(env: Env, target, auto_approve, strict, audit_dir, no_color, bulk_read
     if the_plan.is_empty:
         click.echo("No changes to apply.")
         return
-    from planner.audit import AuditLog
-
-    remember(env, audit_dir=audit_dir)
-    document = planfile.to_document(the_plan)
-    audit = AuditLog(env.settings["audit_dir"], plan_checksum=document["checksum"],
+    audit = AuditLog(env.settings["audit_dir"], plan_checksum=checksum,
                      files=sorted({c.file for c in the_plan.changed if c.file.endswith(
                          (".yaml", ".yml"))}), api_url=env.settings["api_url"])
     executor = Executor(client, observer=audit, strict=strict)
@@ -337,12 +336,8 @@ def apply(env: Env, target, auto_approve, strict, audit_dir, no_color, bulk_read
     audit.close(result)
     click.echo(report.render_apply(result, color), nl=False)
     click.echo(f"Audit record: {audit.path} (run {audit.run_id}); commit it.", err=True)
-    if result.refused:
-        raise click.exceptions.Exit(int(ExitStatus.STALE_PLAN))
-    if any(o.status == "refused" for o in result.outcomes):
-        raise click.exceptions.Exit(int(ExitStatus.STALE_PLAN))
-    if not result.ok:
-        raise click.exceptions.Exit(int(ExitStatus.ERROR))
+    if result.exit_status != ExitStatus.SUCCESS:
+        raise click.exceptions.Exit(int(result.exit_status))
 
 
 # -- config -------------------------------------------------------------------------------

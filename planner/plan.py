@@ -39,6 +39,11 @@ def _typed(resource: str, values: Mapping[str, Any]) -> dict[str, Any]:
     return {k: normalize_value(kinds[k].kind, v) if k in kinds else v for k, v in values.items()}
 
 
+def same_method(method: Mapping[str, Any], kind: Any, value: Any) -> bool:
+    """A contact method's identity is its (type, value), compared case-insensitively."""
+    return _same(method.get("type"), kind) and _same(method.get("value"), value)
+
+
 def _matches(item: Mapping[str, Any], match: Mapping[str, Any]) -> bool:
     return all(_same(item.get(k), v) for k, v in match.items())
 
@@ -93,8 +98,7 @@ def _overlay_methods(desired_ind, ind: dict, file: str) -> None:
             ident = found[0]
         else:
             ident = next((i for i, m in methods.items()
-                          if _same(m.get("type"), fields.get("type"))
-                          and _same(m.get("value"), fields.get("value"))), None)
+                          if same_method(m, fields.get("type"), fields.get("value"))), None)
             if ident is None:
                 if spec.absent:
                     continue

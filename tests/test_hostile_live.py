@@ -140,3 +140,21 @@ def test_a_change_the_api_silently_drops_is_reported_not_converged(make_sandbox,
     assert f"contact 1004 ({desired}): NOT CONVERGED after 1 write" in result.stdout
     assert 'still to change: PUT /api/Contact/1004' in result.stdout
     assert '~ informalName: "Miguel" -> "Mig"' in result.stdout
+
+
+def test_a_fresh_record_that_cannot_be_read_fails_its_contact_and_is_not_written(
+        make_sandbox, tmp_path, monkeypatch):
+    sandbox = make_sandbox(contacts=generate(5, 1))
+    monkeypatch.setattr(Client, "get_individual",
+                        lambda self, iid: {"id": iid, "contactMethods": "not a list"})
+    plans = tmp_path / "plans"
+    plans.mkdir()
+    (plans / "a.yaml").write_text("contact:\n  id: 1004\n  contactIndividuals:\n"
+                                  "    - id: 2005\n      nickname: Mig\n")
+    (plans / "b.yaml").write_text("contact:\n  id: 1005\n  informalName: Aiko J\n")
+    result = run(sandbox, "apply", str(plans), "--auto-approve", "--audit-dir", str(tmp_path / "a"))
+    assert result.exit_code == 1
+    assert "contact 1004" in result.stdout and "FAILED after 0 writes" in result.stdout
+    assert "contactMethods is not a list of objects" in result.stdout
+    assert "contact 1005 (" in result.stdout  # the other contact still went ahead
+    assert [r["path"] for r in sandbox.requests if r["method"] == "PUT"] == ["/api/Contact/1005"]

@@ -15,13 +15,14 @@ from __future__ import annotations
 import html
 import re
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable, Sequence
+from typing import Callable, Iterable, Sequence
 
 import jinja2
 
 from planner.ops import ADD, REMOVE, ContactPlan, FieldChange, Plan
 from planner.render.text import summary
 from planner.render.values import MASK, is_sensitive, show
+from planner.render.values import masked as masked_value  # sensitive keys inside added items
 
 LIMIT = 65_000  # characters: a GitHub pull-request comment holds 65,536
 HEADING_CHARS = 200  # names and files are clipped in headings so that one contact always fits
@@ -60,21 +61,12 @@ def _plural(count: int, word: str) -> str:
     return f"{count} {word}{'s' * (count != 1)}"
 
 
-def _show(value: Any, names: frozenset[str]) -> str:
-    """`values.show`, also masking sensitive keys inside an added or removed item."""
-    if isinstance(value, dict) and names:
-        inner = ", ".join(f"{k}: {MASK if k in names else _show(v, names)}"
-                          for k, v in value.items() if v is not None)
-        return "{" + inner + "}"
-    return show(value)
-
-
 def change_lines(change: FieldChange, sensitive: Iterable[str] = ()) -> list[str]:
     """The diff lines of one change: an update is its old value removed, its new one added."""
     names = frozenset(sensitive)
     masked = is_sensitive(change, names)
-    before = MASK if masked else _show(change.before, names)
-    after = MASK if masked else _show(change.after, names)
+    before = MASK if masked else show(masked_value(change.before, names))
+    after = MASK if masked else show(masked_value(change.after, names))
     if change.action == ADD:
         lines = [f"+ {change.label}: {after}"]
     elif change.action == REMOVE:
